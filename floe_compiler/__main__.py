@@ -1,0 +1,3 @@
+from floe_compiler.cli import main
+
+main()

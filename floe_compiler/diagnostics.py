@@ -1,0 +1,152 @@
+"""The one result model: every stage reports problems as `Diagnostic`s.
+
+Codes are stable API (CI logs, SARIF rules, docs link to them), so a code is
+never reused for a different meaning. The table `CODES` is the single source
+for a code's title and default hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    title: str
+    hint: str
+
+
+def _codes(*items: Code) -> dict[str, Code]:
+    return {c.code: c for c in items}
+
+
+CODES: dict[str, Code] = _codes(
+    # E0xx: reading the file
+    Code("FLOE-E001", "file cannot be read", "Check the path and its permissions."),
+    Code("FLOE-E002", "file is not valid UTF-8", "Save the file as UTF-8."),
+    Code("FLOE-E003", "YAML syntax error", "Fix the YAML syntax at the marked position."),
+    Code("FLOE-E004", "file is empty",
+         "Start from an example: `floe schema` documents every field."),
+    Code("FLOE-E005", "document is not a mapping", "The top level must be `key: value` pairs."),
+    Code("FLOE-E006", "duplicate key", "Remove one of the two keys; YAML keeps only the last."),
+    Code("FLOE-E007", "unsupported YAML tag", "Remove the tag; only plain YAML data is accepted."),
+    Code("FLOE-E008", "more than one YAML document", "Keep one document per file (remove `---`)."),
+    Code("FLOE-E009", "file is too large", "Split the file, or raise the limit with --max-bytes."),
+    Code("FLOE-E010", "unknown file kind", "Add `kind: FloeSpec` or `kind: Manifest`."),
+    Code("FLOE-E011", "document is too deeply nested or expands too far",
+         "Flatten the document; YAML aliases must not expand exponentially."),
+    Code("FLOE-E012", "binary file", "This is not a text file; check the path."),
+    # E1xx: schema of one file
+    Code("FLOE-E101", "missing required field", "Add the field."),
+    Code("FLOE-E102", "unknown field", "Remove the field or fix its spelling."),
+    Code("FLOE-E103", "wrong type", "Change the value to the expected type."),
+    Code("FLOE-E104", "invalid value", "Change the value so it meets the constraint."),
+    Code("FLOE-E105", "value not allowed", "Use one of the allowed values."),
+    Code("FLOE-E106", "environment-specific field in floe.yaml",
+         "floe.yaml is environment-agnostic: move this to the platform manifest "
+         "or to a Kubernetes Secret referenced by `connection_secret_ref`."),
+    Code("FLOE-E107", "invalid Kubernetes secret name",
+         "Use a Kubernetes Secret name: lowercase letters, digits and '-', "
+         "starting and ending with a letter or digit, at most 253 characters."),
+    Code("FLOE-E108", "duplicate name", "Names must be unique within their list."),
+    # E2xx: rules across the project
+    Code("FLOE-E201", "sink type not approved",
+         "Use a sink listed in the manifest's `approved_sinks`, "
+         "or ask the platform team to approve it."),
+    Code("FLOE-E202", "plugin not approved", "Use a plugin listed in the manifest's "
+         "`approved_plugins`, or ask the platform team to approve it."),
+    Code("FLOE-E203", "hardcoded credential",
+         "Store the credential in a Kubernetes Secret and reference it with "
+         "`connection_secret_ref`; never commit the value."),
+    Code("FLOE-E204", "dependsOn names an unknown transform",
+         "Name a transform defined in this floe.yaml."),
+    Code("FLOE-E205", "transform dependency cycle", "Remove one of the edges of the cycle."),
+    Code("FLOE-E206", "manifest not found", "Pass --manifest, or fix `platform.manifest`."),
+    Code("FLOE-E207", "wrong file kind",
+         "Pass a floe.yaml as --spec and a manifest.yaml as --manifest."),
+    Code("FLOE-E208", "compiled artifact is stale", "Run `floe compile` and commit the result."),
+    # E3xx: templating
+    Code("FLOE-E301", "template error", "Fix the Jinja expression."),
+    Code("FLOE-E302", "undefined template variable",
+         "Define it (environment variable, or `--vars`), or give env_var() a default."),
+    Code("FLOE-E303", "unsafe template", "Templates may only call env_var() and var()."),
+    Code("FLOE-E304", "secret rendered into a plain value",
+         "Secret environment variables may only feed secret references."),
+    # W: warnings (errors with --strict)
+    Code("FLOE-W201", "plaintext credential in manifest",
+         "Use a Kubernetes Secret (`connection_secret_ref`); plaintext is for local demos only."),
+)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One located problem. Line and column are 1-based; 0 means 'whole file'."""
+
+    code: str
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def escalated(self) -> Diagnostic:
+        """The same finding as an error (for --strict)."""
+        return replace(self, severity=Severity.ERROR)
+
+
+def diagnostic(
+    code: str,
+    message: str,
+    *,
+    file: str,
+    line: int = 0,
+    column: int = 0,
+    hint: str | None = None,
+) -> Diagnostic:
+    """Build a diagnostic whose severity and default hint come from `CODES`."""
+    entry = CODES[code]
+    severity = Severity.WARNING if code.startswith("FLOE-W") else Severity.ERROR
+    return Diagnostic(code, severity, file, line, column, message,
+                      entry.hint if hint is None else hint)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.file, d.line, d.column, d.code)
+
+
+class FloeError(Exception):
+    """An exception that carries its diagnostic, for library users."""
+
+    def __init__(self, diag: Diagnostic) -> None:
+        super().__init__(f"{diag.file}:{diag.line}:{diag.column}: {diag.code} {diag.message}")
+        self.diagnostic = diag

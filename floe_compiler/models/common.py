@@ -1,0 +1,32 @@
+"""Constants shared with the upstream floe project, and the frozen base model.
+
+The patterns are copied exactly from upstream floe-core so that a file valid
+there is valid here and vice versa.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+API_VERSION = "floe.dev/v1"
+
+FLOE_NAME_PATTERN = r"^[a-z][a-z0-9-]*$"
+SEMVER_PATTERN = r"^\d+\.\d+\.\d+$"
+DBT_MODEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+DESTINATION_NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
+# Kubernetes Secret names (DNS subdomain without dots), as upstream's SECRET_NAME_PATTERN.
+SECRET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
+SECRET_NAME_MAX_LENGTH = 253
+
+# Keys that tie a floe.yaml to one environment (upstream FR-014). They belong in
+# the platform manifest or in a Kubernetes Secret.
+FORBIDDEN_ENVIRONMENT_FIELDS = frozenset({
+    "database", "schema", "host", "port", "username", "password", "credentials",
+    "connection_string", "endpoint", "access_key", "secret_key", "token", "api_key",
+})
+
+
+class FrozenModel(BaseModel):
+    """Immutable, and unknown keys are errors (a typo must never pass silently)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)

@@ -1,0 +1,212 @@
+"""Stage 3, parse: plain data -> frozen model, with Pydantic errors moved onto the YAML.
+
+Each Pydantic error is turned into one `Diagnostic` located at the offending
+key (unknown field), at the value (bad value) or at the enclosing mapping
+(missing field). Values are quoted only when they are short and not secret.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from floe_compiler.credentials import is_credential_key
+from floe_compiler.diagnostics import Diagnostic, diagnostic, did_you_mean
+from floe_compiler.loader import Located, Path_
+from floe_compiler.models.common import FORBIDDEN_ENVIRONMENT_FIELDS
+from floe_compiler.models.manifest import PlatformManifest
+from floe_compiler.models.spec import FloeSpec
+
+Kind = Literal["FloeSpec", "Manifest"]
+MODELS: dict[str, type[BaseModel]] = {"FloeSpec": FloeSpec, "Manifest": PlatformManifest}
+_FILE_NAMES = {"floe": "FloeSpec", "manifest": "Manifest"}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
+    """The file's kind from its `kind:` key, else from its file name."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    declared = data.get("kind")
+    if declared in MODELS:
+        return declared, []
+    stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
+    by_name = _FILE_NAMES.get(stem)
+    if by_name is not None:
+        return by_name, []  # type: ignore[return-value]
+    line, col = doc.value_at(("kind",))
+    if declared is None:
+        message = "cannot tell what this file is: it has no `kind` and is not named " \
+                  "floe.yaml or manifest.yaml"
+    else:
+        message = f"unknown kind {_show(declared)}"
+        guess = did_you_mean(str(declared), MODELS)
+        if guess:
+            message += f"; did you mean '{guess}'?"
+    return None, [diagnostic("FLOE-E010", message, file=doc.file, line=line, column=col)]
+
+
+def parse(doc: Located, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        found = [_to_diagnostic(doc, model, err) for err in exc.errors(include_url=False)]
+        return None, [d for d in found if d is not None]
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _data_path(doc: Located, loc: tuple[int | str, ...]) -> Path_:
+    """Drop Pydantic's union-member tags so that the loc names a place in the data."""
+    path: list[str | int] = []
+    node: Any = doc.data
+    for part in loc:
+        child = _child(node, part)
+        if child is not _ABSENT:
+            node = child
+        elif isinstance(node, dict | list):
+            path.append(part)  # a missing key: keep it for the message
+            break
+        else:
+            continue  # a type tag such as 'str' or 'function-after[...]'
+        path.append(part)
+    return tuple(path)
+
+
+_ABSENT = object()
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, _ABSENT) if isinstance(part, str) else _ABSENT
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT
+
+
+def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic | None:
+    kind: str = err["type"]
+    path = _data_path(doc, tuple(err["loc"]))
+    where = dotted(path)
+    leaf = path[-1] if path else ""
+    if kind == "missing":
+        line, col = doc.value_at(path[:-1])
+        parent = dotted(path[:-1])
+        return diagnostic("FLOE-E101", f"missing required field '{leaf}' in {parent}",
+                          file=doc.file, line=line, column=col,
+                          hint=f"Add `{leaf}:` here.")
+    if kind == "extra_forbidden":
+        key = str(leaf)
+        if model is FloeSpec and (key.lower() in FORBIDDEN_ENVIRONMENT_FIELDS
+                                  or is_credential_key(key)):
+            return None  # reported, more usefully, by the environment/credential checks
+        line, col = doc.key_at(path)
+        allowed = _allowed_keys(model, path[:-1])
+        guess = did_you_mean(key, allowed)
+        hint = f"Did you mean '{guess}'?" if guess else (
+            f"Allowed here: {', '.join(sorted(allowed))}." if allowed else None)
+        return diagnostic("FLOE-E102", f"unknown field '{key}' in {dotted(path[:-1])}",
+                          file=doc.file, line=line, column=col, hint=hint)
+    line, col = doc.value_at(path)
+    value = _show(err.get("input"), secret=is_credential_key(str(leaf)))
+    got = f", got {value}" if value else ""
+    ctx = err.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        expected = ctx.get("expected", "")
+        return diagnostic("FLOE-E105", f"{where}: must be {expected}{got}",
+                          file=doc.file, line=line, column=col,
+                          hint=_literal_hint(err.get("input"), expected))
+    if leaf == "connection_secret_ref" and kind.startswith("string_"):
+        return diagnostic("FLOE-E107",
+                          f"{where}: {value or 'value'} is not a valid Kubernetes Secret name",
+                          file=doc.file, line=line, column=col)
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return diagnostic("FLOE-E103", f"{where}: {_lower_first(err['msg'])}{got}",
+                          file=doc.file, line=line, column=col)
+    if kind == "string_pattern_mismatch":
+        return diagnostic("FLOE-E104", f"{where}: {value or 'value'} does not match "
+                          f"{ctx.get('pattern')}", file=doc.file, line=line, column=col,
+                          hint=_pattern_hint(str(ctx.get("pattern", ""))))
+    return diagnostic("FLOE-E104", f"{where}: {_lower_first(err['msg'])}{got}",
+                      file=doc.file, line=line, column=col)
+
+
+_PATTERN_HINTS = {
+    r"^\d+\.\d+\.\d+$": "Use a semantic version such as 1.0.0 (quote it if YAML reads a number).",
+    r"^[a-z][a-z0-9-]*$": "Use lowercase letters, digits and '-', starting with a letter.",
+    r"^[a-zA-Z_][a-zA-Z0-9_]*$": "Use a dbt model name: letters, digits and '_'.",
+    r"^[a-zA-Z0-9_-]+$": "Use letters, digits, '-' and '_' only.",
+}
+
+
+def _pattern_hint(pattern: str) -> str | None:
+    return _PATTERN_HINTS.get(pattern)
+
+
+def _literal_hint(value: Any, expected: str) -> str | None:
+    options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
+    guess = did_you_mean(str(value), [o for o in options if o])
+    return f"Did you mean '{guess}'?" if guess else None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _show(value: Any, *, secret: bool = False) -> str:
+    """A value fit to print: short scalars only, never a credential."""
+    if secret or isinstance(value, dict | list) or value is None:
+        return ""
+    text = repr(value)
+    return text if len(text) <= 60 else ""
+
+
+def _allowed_keys(model: type[BaseModel], path: Path_) -> list[str]:
+    """The keys a model accepts at `path` (for did-you-mean)."""
+    current: Any = model
+    for part in path:
+        current = _step(current, part)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if isinstance(part, int):
+        args = typing.get_args(annotation)
+        return args[0] if typing.get_origin(annotation) is list and args else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+        return None
+    if typing.get_origin(annotation) is dict:
+        return typing.get_args(annotation)[1]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` and `Annotated[X, ...]` -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

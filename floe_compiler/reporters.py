@@ -1,0 +1,98 @@
+"""Renderers: one diagnostics stream, four formats (text, json, github, sarif)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from floe_compiler import __version__
+from floe_compiler.credentials import redact_line
+from floe_compiler.diagnostics import CODES, Diagnostic, Severity
+
+CONTEXT_LINES = 1
+
+
+def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
+    out: list[str] = []
+    for d in diags:
+        out.append(f"{d.file}:{d.line}:{d.column}: {d.code} {d.severity.value}: {d.message}")
+        out.extend(_snippet(sources.get(d.file, ""), d.line, d.column))
+        if d.hint:
+            out.append(f"  hint: {d.hint}")
+        out.append("")
+    errors = sum(d.severity is Severity.ERROR for d in diags)
+    warnings = len(diags) - errors
+    noun = "file" if files == 1 else "files"
+    out.append(f"{files} {noun} checked: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(out) + "\n"
+
+
+def _snippet(text: str, line: int, column: int) -> list[str]:
+    """Source lines around `line`, credentials masked, with a caret under `column`."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return []
+    width = len(str(min(line + CONTEXT_LINES, len(lines))))
+    out = []
+    for number in range(max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES) + 1):
+        source = redact_line(lines[number - 1].replace("\t", " "))
+        out.append(f"  {number:>{width}} | {source}")
+        if number == line:
+            out.append(f"  {' ' * width} | {' ' * max(column - 1, 0)}^")
+    return out
+
+
+def render_json(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
+    payload = {"diagnostics": [d.as_dict() for d in diags], "files_checked": files}
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
+    """GitHub Actions workflow commands: annotations on the pull request diff."""
+    out = []
+    for d in diags:
+        level = "error" if d.severity is Severity.ERROR else "warning"
+        props = f"file={_escape_property(d.file)},line={max(d.line, 1)},col={max(d.column, 1)}," \
+                f"title={_escape_property(d.code)}"
+        body = d.message + (f"\n{d.hint}" if d.hint else "")
+        out.append(f"::{level} {props}::{_escape_data(body)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def render_sarif(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
+    """SARIF 2.1.0, for GitHub code scanning and other security dashboards."""
+    used = sorted({d.code for d in diags})
+    rules = [{"id": code, "name": code, "shortDescription": {"text": CODES[code].title},
+              "help": {"text": CODES[code].hint}} for code in used if code in CODES]
+    results = [{
+        "ruleId": d.code,
+        "level": "error" if d.severity is Severity.ERROR else "warning",
+        "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": d.file},
+            "region": {"startLine": max(d.line, 1), "startColumn": max(d.column, 1)},
+        }}],
+    } for d in diags]
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "floe-compiler", "version": __version__,
+                                      "informationUri": "https://github.com/Obsidian-Owl/floe",
+                                      "rules": rules}},
+                  "results": results}],
+    }
+    return json.dumps(sarif, indent=2) + "\n"
+
+
+Renderer = Callable[[Sequence[Diagnostic], Mapping[str, str], int], str]
+RENDERERS: dict[str, Renderer] = {
+    "text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif,
+}
