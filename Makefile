@@ -20,8 +20,11 @@ lint: venv
 test: lint
 	$(PY) -m pytest -q
 
+EXAMPLE := examples/customer-analytics
+
 demo: venv
-	$(FLOE) validate examples/customer-analytics/floe.yaml examples/customer-analytics/manifest.yaml
+	$(FLOE) validate $(EXAMPLE)/floe.yaml $(EXAMPLE)/manifest.yaml
+	$(FLOE) compile --spec $(EXAMPLE)/floe.yaml --output target/compiled_artifacts.json
 
 clean:
 	rm -rf $(VENV) target .floe

@@ -1,3 +1,55 @@
-"""floe-compiler: validate and compile floe data products against their platform manifest."""
+"""floe-compiler: validate and compile floe data products against their platform manifest.
+
+Library use:
+
+    from floe_compiler import compile_project, SinkWhitelistError
+
+    try:
+        artifact = compile_project("floe.yaml")
+    except* SinkWhitelistError as group:
+        ...
+
+Names are imported on first use, so `import floe_compiler` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "compile_project": "floe_compiler.pipeline",
+    "validate_paths": "floe_compiler.pipeline",
+    "Options": "floe_compiler.pipeline",
+    "Diagnostic": "floe_compiler.diagnostics",
+    "Severity": "floe_compiler.diagnostics",
+    "FloeError": "floe_compiler.diagnostics",
+    "CompilationError": "floe_compiler.errors",
+    "SinkWhitelistError": "floe_compiler.errors",
+    "PluginWhitelistError": "floe_compiler.errors",
+    "SchemaError": "floe_compiler.errors",
+    "EnvironmentFieldError": "floe_compiler.errors",
+    "SecretReferenceError": "floe_compiler.errors",
+    "HardcodedCredentialError": "floe_compiler.errors",
+    "DuplicateNameError": "floe_compiler.errors",
+    "UnknownDependencyError": "floe_compiler.errors",
+    "DependencyCycleError": "floe_compiler.errors",
+    "ManifestNotFoundError": "floe_compiler.errors",
+    "TemplateError": "floe_compiler.errors",
+    "FloeSpec": "floe_compiler.models",
+    "PlatformManifest": "floe_compiler.models",
+    "DestinationConfig": "floe_compiler.models",
+    "CompiledArtifacts": "floe_compiler.models.artifact",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'floe_compiler' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

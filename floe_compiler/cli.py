@@ -48,6 +48,92 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int) ->
     sys.exit(report.exit_code)
 
 
+def _compiled_at(timestamp: bool) -> str | None:
+    """Reproducible by default: a time only when asked (--timestamp) or pinned by the
+    reproducible-builds convention SOURCE_DATE_EPOCH."""
+    import os
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            moment = datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError) as exc:
+            raise click.BadParameter(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from exc
+    elif timestamp:
+        moment = datetime.now(UTC)
+    else:
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@cli.command("compile")
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("floe.yaml"), show_default=True, help="The data product's floe.yaml.")
+@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="The platform manifest [default: platform.manifest, relative to floe.yaml].")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("target/compiled_artifacts.json"), show_default=True)
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if the artifact at --output is stale.")
+@click.option("--timestamp", is_flag=True, help="Record the compile time in the artifact.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, check: bool,
+                    timestamp: bool, fmt: str, strict: bool) -> None:
+    """Check floe.yaml against its manifest and write the compiled artifact.
+
+    Exit status: 0 compiled (or up to date with --check), 1 problems found or stale,
+    2 a file could not be read or the manifest not found.
+    """
+    from floe_compiler.diagnostics import diagnostic
+    from floe_compiler.emit import to_json, write_atomic
+    from floe_compiler.pipeline import Options, compile_files
+
+    result = compile_files(spec_path, manifest_path, Options(strict=strict),
+                           _compiled_at(timestamp))
+    report = result.report
+    if result.artifact is None:
+        _emit(report, fmt)
+        sys.exit(report.exit_code)
+    data = to_json(result.artifact)
+    if check:
+        current = output.read_bytes() if output.is_file() else None
+        if current != data:
+            why = "does not exist" if current is None else "differs from a fresh compile"
+            report.diagnostics.append(diagnostic(
+                "FLOE-E208", f"{output} {why}", file=str(output), line=0, column=0))
+            _emit(report, fmt)
+            sys.exit(1)
+        if report.diagnostics or fmt != "text":
+            _emit(report, fmt)
+        _say(fmt, f"{output} is up to date")
+        return
+    try:
+        write_atomic(output, data)
+    except OSError as exc:
+        click.echo(f"floe: cannot write {output}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    if report.diagnostics or fmt != "text":
+        _emit(report, fmt)
+    artifact = result.artifact
+    _say(fmt, f"compiled {artifact.product.name} {artifact.product.version} -> {output}\n"
+         f"  transforms ({len(artifact.transforms)}, in run order): "
+         f"{_abbreviate([t.name for t in artifact.transforms])}\n"
+         f"  destinations ({len(artifact.destinations)}): "
+         f"{_abbreviate([f'{d.name} ({d.sink_type})' for d in artifact.destinations]) or '-'}")
+
+
+def _abbreviate(names: list[str], most: int = 8) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names) - most} more)" if len(names) > most else "")
+
+
+def _say(fmt: str, text: str) -> None:
+    """Human summaries go to stdout in text mode, to stderr when stdout is machine-read."""
+    click.echo(text, err=fmt != "text")
+
+
 def main() -> None:
     import os
 

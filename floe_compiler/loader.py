@@ -10,6 +10,7 @@ we then build plain dicts/lists ourselves so that we can
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Located:
     keys: dict[Path_, Position] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templated: list[Path_] = field(default_factory=list)  # string values holding Jinja
+    sha256: str = ""  # of the bytes on disk, for the artifact's provenance
+    env_vars: set[str] = field(default_factory=set)  # names read by {{ env_var() }}
+    variables: set[str] = field(default_factory=set)  # names read by {{ var() }}
 
     def value_at(self, path: Path_) -> Position:
         """Position of the value at `path`, or of its nearest located ancestor."""
@@ -104,7 +108,9 @@ def load_bytes(raw: bytes, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             "FLOE-E002", f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
             file=display, line=line, column=col))
         return doc
-    return load_text(text, display)
+    doc = load_text(text, display)
+    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    return doc
 
 
 def _byte_position(raw: bytes, offset: int) -> Position:

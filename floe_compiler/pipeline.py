@@ -1,8 +1,9 @@
 """The pipeline, in one place: load -> render -> parse -> check -> emit.
 
 `validate_paths` runs the first four stages on each file on its own;
-`compile_project` (in `compile.py`) runs them on a floe.yaml and its manifest
-together, adds the rules across both files, and emits the artifact.
+`compile_files` runs them on a floe.yaml and its manifest together, adds the
+rules across both files and builds the artifact; `compile_project` is the same
+for library users, raising every error at once as a `CompilationError`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from floe_compiler.checks import check_manifest, check_spec
-from floe_compiler.diagnostics import Diagnostic, Severity, sort_key
+from floe_compiler.checks import check_manifest, check_project, check_spec
+from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
+from floe_compiler.emit import build_artifact
+from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
+from floe_compiler.models.artifact import CompiledArtifacts
+from floe_compiler.models.manifest import PlatformManifest
+from floe_compiler.models.spec import FloeSpec
 from floe_compiler.parse import MODELS, Kind, detect_kind, parse
+
+# Codes after which the run could not even look at the input: exit status 2.
+IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 findings, 2 a file could not be read at all."""
-        if any(d.code == "FLOE-E001" for d in self.diagnostics):
+        if any(d.code in IO_CODES for d in self.diagnostics):
             return 2
         return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
 
@@ -73,6 +82,13 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
         return checked
     kind, problems = detect_kind(doc)
     doc.diagnostics.extend(problems)
+    declared = doc.data.get("kind")
+    if expect is not None and declared in MODELS and declared != expect:
+        line, col = doc.value_at(("kind",))
+        doc.diagnostics.append(diagnostic(
+            "FLOE-E207", f"expected a {expect} file, but this is a {declared}",
+            file=doc.file, line=line, column=col))
+        return checked
     kind = expect or kind
     if kind is None:
         return checked
@@ -101,3 +117,72 @@ def validate_paths(paths: Iterable[Path], options: Options) -> Report:
         render(doc, options)
         checked.append(check_file(doc, options))
     return finish(checked, options)
+
+
+@dataclass
+class Compiled:
+    report: Report
+    artifact: CompiledArtifacts | None
+    errors: list[FloeError]  # the report's errors as exceptions, for library users
+
+
+def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
+    """`platform.manifest`, relative to floe.yaml. OCI references are not fetched."""
+    platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
+    ref = platform.get("manifest") if isinstance(platform, dict) else None
+    line, col = spec.value_at(("platform", "manifest"))
+    if not isinstance(ref, str) or not ref:
+        return None, [diagnostic("FLOE-E206", "no manifest given: floe.yaml has no "
+                                 "platform.manifest and --manifest was not passed",
+                                 file=spec.file, line=line, column=col)]
+    if "://" in ref:
+        return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' is a remote "
+                                 "reference; floe compiles against a local manifest",
+                                 file=spec.file, line=line, column=col,
+                                 hint="Pass --manifest with a local copy of the manifest.")]
+    path = Path(spec.file).parent / ref
+    if not path.is_file():
+        return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' not found "
+                                 f"(looked for {path})", file=spec.file, line=line, column=col)]
+    return path, []
+
+
+def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
+                  compiled_at: str | None = None) -> Compiled:
+    spec_doc = load(spec_path, options)
+    render(spec_doc, options)
+    spec = check_file(spec_doc, options, expect="FloeSpec")
+    files = [spec]
+    manifest: CheckedFile | None = None
+    if manifest_path is None and isinstance(spec_doc.data, dict):
+        manifest_path, problems = resolve_manifest(spec_doc)
+        spec_doc.diagnostics.extend(problems)
+    if manifest_path is not None:
+        manifest_doc = load(manifest_path, options)
+        render(manifest_doc, options)
+        manifest = check_file(manifest_doc, options, expect="Manifest")
+        files.append(manifest)
+    cross: list[FloeError] = []
+    if manifest is not None and isinstance(manifest.doc.data, dict) \
+            and isinstance(spec_doc.data, dict):
+        cross = check_project(spec_doc, manifest.doc)
+    report = finish(files, options, extra=[e.diagnostic for e in cross])
+    by_diag = {e.diagnostic: e for e in cross}
+    errors = [by_diag.get(d) or error_for(d) for d in report.diagnostics
+              if d.severity is Severity.ERROR]
+    artifact = None
+    if not errors and manifest is not None and isinstance(spec.model, FloeSpec) \
+            and isinstance(manifest.model, PlatformManifest):
+        artifact = build_artifact(spec_doc, spec.model, manifest.doc, manifest.model, compiled_at)
+    return Compiled(report, artifact, errors)
+
+
+def compile_project(spec_path: str | Path, manifest_path: str | Path | None = None,
+                    *, options: Options | None = None) -> CompiledArtifacts:
+    """Compile a floe.yaml against its manifest; raise `CompilationError` with every error."""
+    result = compile_files(Path(spec_path), Path(manifest_path) if manifest_path else None,
+                           options or Options())
+    if result.artifact is None:
+        count = len(result.errors)
+        raise CompilationError(f"{spec_path}: {count} error(s)", result.errors)
+    return result.artifact

@@ -1,0 +1,140 @@
+"""Stage 5, emit: checked models -> the deterministic, secret-free compiled artifact.
+
+Determinism: keys sorted, lists in a defined order (transforms topologically, ties
+in declaration order), paths relative to floe.yaml, no timestamp unless asked for.
+The file is replaced atomically, so a reader (or a failed compile) never sees half
+an artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from floe_compiler import __version__
+from floe_compiler.credentials import is_credential_key, is_literal_secret
+from floe_compiler.dag import topological_order
+from floe_compiler.loader import Located
+from floe_compiler.models.artifact import (
+    DEFAULT_RETRY,
+    CompiledArtifacts,
+    CompiledDestination,
+    CompiledTransform,
+    Edge,
+    InputFile,
+    Inputs,
+    PlatformInfo,
+    ProductInfo,
+    ResolvedPlugin,
+    TemplateUsage,
+)
+from floe_compiler.models.manifest import PlatformManifest
+from floe_compiler.models.spec import FloeSpec
+
+REDACTED = "<redacted>"
+
+
+def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
+                   manifest: PlatformManifest, compiled_at: str | None = None
+                   ) -> CompiledArtifacts:
+    by_name = {t.name: t for t in spec.transforms}
+    order = topological_order(list(by_name), {t.name: t.depends_on or [] for t in spec.transforms})
+    overrides = (spec.compute.overrides if spec.compute else None) or {}
+    default_compute = (spec.compute.default if spec.compute else None) or (
+        manifest.plugins.compute.type if manifest.plugins.compute else None)
+    transforms = [CompiledTransform(
+        name=name,
+        compute=by_name[name].compute or overrides.get(name) or default_compute,
+        tier=by_name[name].tier,
+        tags=list(by_name[name].tags or []),
+        depends_on=list(by_name[name].depends_on or []),
+    ) for name in order]
+    edges = [Edge(upstream=dep, downstream=t.name) for t in transforms for dep in t.depends_on]
+    plugins = {
+        category: ResolvedPlugin(type=sel.type, version=sel.version,
+                                 config=_redact(sel.config or {}),
+                                 connection_secret_ref=sel.connection_secret_ref)
+        for category, sel in manifest.plugins if sel is not None
+    }
+    spec_dir = Path(spec_doc.file).resolve().parent
+    return CompiledArtifacts(
+        compiler_version=__version__,
+        compiled_at=compiled_at,
+        inputs=Inputs(
+            spec=InputFile(path=Path(spec_doc.file).name, sha256=spec_doc.sha256),
+            manifest=InputFile(path=_relative(Path(manifest_doc.file), spec_dir),
+                               sha256=manifest_doc.sha256)),
+        product=ProductInfo(name=spec.metadata.name, version=spec.metadata.version,
+                            description=spec.metadata.description, owner=spec.metadata.owner,
+                            labels=dict(spec.metadata.labels or {})),
+        platform=PlatformInfo(name=manifest.metadata.name, version=manifest.metadata.version,
+                              owner=manifest.metadata.owner, scope=manifest.scope),
+        plugins=plugins,
+        governance=manifest.governance.model_dump(mode="json", exclude_none=True)
+        if manifest.governance else {},
+        transforms=transforms,
+        edges=edges,
+        schedule=spec.schedule,
+        destinations=[_destination(d) for d in spec.destinations or []],
+        templating=TemplateUsage(
+            env_vars=sorted(spec_doc.env_vars | manifest_doc.env_vars),
+            vars=sorted(spec_doc.variables | manifest_doc.variables)),
+    )
+
+
+def _destination(dest: Any) -> CompiledDestination:
+    config = dict(dest.config or {})
+    retry = config.pop("retry", None)
+    return CompiledDestination(
+        name=dest.name, sink_type=dest.sink_type,
+        connection_secret_ref=dest.connection_secret_ref, source_table=dest.source_table,
+        config=config, field_mapping=dest.field_mapping, batch_size=dest.batch_size,
+        retry_config={**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})})
+
+
+def _redact(value: Any) -> Any:
+    """Plugin config with literal credentials replaced (the manifest was warned about them)."""
+    if isinstance(value, dict):
+        return {k: REDACTED if is_credential_key(k) and is_literal_secret(v) else _redact(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), start)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.resolve().as_posix()
+
+
+def to_json(artifact: CompiledArtifacts) -> bytes:
+    payload = artifact.model_dump(mode="json")
+    return (json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on some platforms
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
