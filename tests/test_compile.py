@@ -1,0 +1,276 @@
+"""`floe compile`: both files checked together, one deterministic artifact out."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from floe_compiler import (
+    CompilationError,
+    DependencyCycleError,
+    HardcodedCredentialError,
+    PluginWhitelistError,
+    SinkWhitelistError,
+    UnknownDependencyError,
+    compile_project,
+)
+from floe_compiler.emit import write_atomic
+from tests.conftest import EXAMPLE, VALID_MANIFEST, VALID_SPEC, Run, Write
+
+GOVERNED_MANIFEST = VALID_MANIFEST + """\
+approved_plugins:
+  compute: [duckdb, snowflake]
+approved_sinks: [rest_api, sql_database]
+"""
+
+DESTINATIONS = """\
+destinations:
+  - name: crm-sync
+    sink_type: rest_api
+    connection_secret_ref: crm-credentials
+    source_table: gold.orders
+    batch_size: 100
+"""
+
+
+@pytest.fixture
+def project(write: Write) -> Path:
+    write("manifest.yaml", GOVERNED_MANIFEST)
+    return write("floe.yaml", VALID_SPEC + DESTINATIONS)
+
+
+def test_compiles_the_example_with_a_summary(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "target" / "compiled_artifacts.json"
+    result = run("compile", "--spec", EXAMPLE / "floe.yaml", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "compiled customer-analytics 1.2.0" in result.output
+    artifact = json.loads(out.read_text())
+    assert [t["name"] for t in artifact["transforms"]] == [
+        "stg_customers", "stg_orders", "int_customer_orders", "mart_customer_lifetime_value"]
+    assert {d["name"] for d in artifact["destinations"]} == {"salesforce-sync", "warehouse-export"}
+    assert artifact["inputs"]["manifest"]["path"] == "manifest.yaml"
+    assert artifact["compiled_at"] is None
+
+
+def test_artifact_is_byte_identical_across_runs_and_directories(run: Run, project: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("compile", "--spec", project, "--output", first).exit_code == 0
+    cwd = os.getcwd()
+    os.chdir(project.parent)
+    try:
+        assert run("compile", "--spec", "floe.yaml", "--output", second).exit_code == 0
+    finally:
+        os.chdir(cwd)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_artifact_records_inputs_and_sink_config_shape(project: Path) -> None:
+    import hashlib
+
+    artifact = compile_project(project)
+    assert artifact.inputs.spec.sha256 == hashlib.sha256(project.read_bytes()).hexdigest()
+    dest = artifact.destinations[0]
+    assert (dest.sink_type, dest.connection_secret_ref, dest.batch_size) == ("rest_api", "crm-credentials", 100)
+    assert dest.retry_config["max_attempts"] >= 1
+    assert [(e.upstream, e.downstream) for e in artifact.edges] == [("stg_orders", "mart_orders")]
+
+
+def test_source_date_epoch_and_timestamp(run: Run, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "a.json"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert run("compile", "--spec", project, "--output", out).exit_code == 0
+    assert json.loads(out.read_text())["compiled_at"] == "2023-11-14T22:13:20Z"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert run("compile", "--spec", project, "--output", out, "--timestamp").exit_code == 0
+    assert json.loads(out.read_text())["compiled_at"].endswith("Z")
+
+
+def test_sink_not_in_whitelist(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC + DESTINATIONS.replace("rest_api", "rest_apl"))
+    result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    assert result.exit_code == 1
+    [d] = result.json()["diagnostics"]
+    assert (d["code"], d["line"], d["column"]) == ("FLOE-E201", 15, 16)
+    assert "[rest_api, sql_database]" in d["message"]
+    assert "rest_api" in d["hint"]
+    assert not (project.parent / "a.json").exists()
+
+
+def test_sink_whitelist_error_for_library_users(write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC + DESTINATIONS.replace("rest_api", "kafka"))
+    with pytest.raises(CompilationError) as info:
+        compile_project(project)
+    [error] = info.value.exceptions
+    assert isinstance(error, SinkWhitelistError)
+    assert error.sink_type == "kafka"
+    assert error.approved_sinks == ["rest_api", "sql_database"]
+    assert error.diagnostic.line == 15
+
+
+def test_except_star_splits_by_kind(write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[stg_ordrs]") + DESTINATIONS.replace("rest_api", "kafka"))
+    caught: list[type] = []
+    try:
+        compile_project(project)
+    except* SinkWhitelistError as group:
+        caught += [type(e) for e in group.exceptions]
+    except* UnknownDependencyError as group:
+        caught += [type(e) for e in group.exceptions]
+    assert sorted(c.__name__ for c in caught) == ["SinkWhitelistError", "UnknownDependencyError"]
+
+
+def test_no_approved_sinks_allows_every_sink(write: Write) -> None:
+    write("manifest.yaml", VALID_MANIFEST)
+    spec = write("floe.yaml", VALID_SPEC + DESTINATIONS.replace("rest_api", "anything_goes"))
+    assert compile_project(spec).destinations[0].sink_type == "anything_goes"
+
+
+def test_plugin_whitelist_in_both_files(run: Run, write: Write) -> None:
+    write("manifest.yaml", GOVERNED_MANIFEST.replace("type: duckdb", "type: spark"))
+    spec = write("floe.yaml", VALID_SPEC.replace("  - name: stg_orders\n", "  - name: stg_orders\n    compute: duckdbb\n"))
+    result = run("compile", "--spec", spec, "--format", "json", "--output", spec.parent / "a.json")
+    found = {(d["file"].rsplit("/", 1)[-1], d["line"], d["code"]) for d in result.json()["diagnostics"]}
+    assert found == {("manifest.yaml", 9, "FLOE-E202"), ("floe.yaml", 11, "FLOE-E202")}
+    with pytest.raises(CompilationError) as info:
+        compile_project(spec)
+    errors = [e for e in info.value.exceptions if isinstance(e, PluginWhitelistError)]
+    assert {(e.category, e.plugin_type) for e in errors} == {("compute", "spark"), ("compute", "duckdbb")}
+
+
+def test_unknown_dependency_suggests_a_name(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[stg_order]"))
+    result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    [d] = result.json()["diagnostics"]
+    assert (d["code"], d["line"], d["column"]) == ("FLOE-E204", 12, 17)
+    assert "stg_orders" in d["hint"]
+
+
+def test_cycle_is_reported_with_its_full_path(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("  - name: stg_orders\n", "  - name: stg_orders\n    dependsOn: [int_orders]\n")
+          + "  - name: int_orders\n    dependsOn: [mart_orders]\n")
+    result = run("compile", "--spec", project, "--output", project.parent / "a.json")
+    assert result.exit_code == 1
+    assert "dependency cycle: stg_orders -> int_orders -> mart_orders -> stg_orders" in result.output
+    with pytest.raises(CompilationError) as info:
+        compile_project(project)
+    [error] = info.value.exceptions
+    assert isinstance(error, DependencyCycleError)
+    assert error.cycle == ["stg_orders", "int_orders", "mart_orders", "stg_orders"]
+
+
+def test_self_dependency_is_a_cycle(write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[mart_orders]"))
+    with pytest.raises(CompilationError) as info:
+        compile_project(project)
+    assert info.value.exceptions[0].cycle == ["mart_orders", "mart_orders"]  # type: ignore[attr-defined]
+
+
+def test_duplicate_destination_names(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC + DESTINATIONS + DESTINATIONS.split("\n", 1)[1])
+    result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    assert result.codes() == ["FLOE-E108"]
+
+
+def test_hardcoded_credential_never_reaches_output_or_artifact(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC + DESTINATIONS + "    config:\n      client_secret: s3cr3t-value\n")
+    result = run("compile", "--spec", project, "--output", project.parent / "a.json")
+    assert result.exit_code == 1
+    assert "s3cr3t-value" not in result.output
+    with pytest.raises(CompilationError) as info:
+        compile_project(project)
+    assert isinstance(info.value.exceptions[0], HardcodedCredentialError)
+    assert "s3cr3t-value" not in str(info.value.exceptions[0])
+
+
+def test_manifest_credential_is_redacted_in_the_artifact(write: Write) -> None:
+    write("manifest.yaml", VALID_MANIFEST + "  catalog:\n    type: polaris\n    config:\n      oauth2:\n        client_secret: demo-secret\n")
+    spec = write("floe.yaml", VALID_SPEC)
+    artifact = compile_project(spec)
+    assert "demo-secret" not in artifact.model_dump_json()
+    assert artifact.plugins["catalog"].config["oauth2"]["client_secret"] == "<redacted>"
+
+
+def test_every_problem_in_both_files_at_once(run: Run, write: Write, project: Path) -> None:
+    write("manifest.yaml", GOVERNED_MANIFEST.replace("  owner: platform@acme.com\n", ""))
+    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[nope]") + DESTINATIONS.replace("rest_api", "kafka"))
+    result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    assert sorted(result.codes()) == ["FLOE-E101", "FLOE-E201", "FLOE-E204"]
+
+
+def test_manifest_defaults_to_platform_manifest_relative_to_spec(run: Run, write: Write, tmp_path: Path) -> None:
+    write("platform/manifest.yaml", GOVERNED_MANIFEST)
+    spec = write("product/floe.yaml", VALID_SPEC.replace("manifest: manifest.yaml", "manifest: ../platform/manifest.yaml"))
+    assert run("compile", "--spec", spec, "--output", tmp_path / "a.json").exit_code == 0
+
+
+@pytest.mark.parametrize(("ref", "needle"), [
+    ("oci://registry.acme.com/floe/platform:v1", "remote reference"),
+    ("missing.yaml", "not found"),
+])
+def test_unresolvable_manifest_exits_two(run: Run, write: Write, tmp_path: Path, ref: str, needle: str) -> None:
+    spec = write("floe.yaml", VALID_SPEC.replace("manifest: manifest.yaml", f"manifest: {ref}"))
+    result = run("compile", "--spec", spec, "--output", tmp_path / "a.json")
+    assert result.exit_code == 2
+    assert "FLOE-E206" in result.output and needle in result.output
+
+
+def test_files_swapped_is_a_clear_error(run: Run, write: Write, project: Path) -> None:
+    manifest = project.parent / "manifest.yaml"
+    result = run("compile", "--spec", manifest, "--manifest", project, "--format", "json",
+                 "--output", project.parent / "a.json")
+    assert result.codes() == ["FLOE-E207", "FLOE-E207"]
+
+
+def test_failed_compile_leaves_previous_artifact_untouched(run: Run, write: Write, project: Path) -> None:
+    out = project.parent / "target" / "compiled_artifacts.json"
+    assert run("compile", "--spec", project, "--output", out).exit_code == 0
+    before = out.read_bytes()
+    write("floe.yaml", VALID_SPEC.replace("version: 1.0.0", "version: broken"))
+    assert run("compile", "--spec", project, "--output", out).exit_code == 1
+    assert out.read_bytes() == before
+    assert [p.name for p in out.parent.iterdir()] == ["compiled_artifacts.json"]
+
+
+def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "artifact.json"
+    target.write_bytes(b"old")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["artifact.json"]
+
+
+def test_unwritable_output_is_a_clear_error(run: Run, project: Path) -> None:
+    blocker = project.parent / "blocker"
+    blocker.write_text("a file, not a directory")
+    result = run("compile", "--spec", project, "--output", blocker / "a.json")
+    assert result.exit_code == 2
+    assert "cannot write" in result.output
+
+
+def test_check_detects_a_stale_artifact(run: Run, write: Write, project: Path) -> None:
+    out = project.parent / "compiled.json"
+    assert run("compile", "--spec", project, "--output", out, "--check").exit_code == 1
+    assert not out.exists()
+    assert run("compile", "--spec", project, "--output", out).exit_code == 0
+    result = run("compile", "--spec", project, "--output", out, "--check")
+    assert result.exit_code == 0 and "up to date" in result.output
+    write("floe.yaml", VALID_SPEC + DESTINATIONS.replace("100", "200"))
+    result = run("compile", "--spec", project, "--output", out, "--check")
+    assert result.exit_code == 1 and "FLOE-E208" in result.output
+
+
+def test_corpus_demo_compiles_against_its_manifest(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+
+    for spec in ["demo_customer-360", "demo_financial-risk", "demo_iot-telemetry", "examples_hello-orders"]:
+        artifact = compile_project(CORPUS / spec / "floe.yaml", CORPUS / "demo" / "manifest.yaml")
+        assert artifact.transforms, spec
