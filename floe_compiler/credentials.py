@@ -40,7 +40,7 @@ def is_literal_secret(value: Any) -> bool:
 
 _KEY_VALUE_LINE = re.compile(
     r"^(?P<head>\s*(?:-\s+)?[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s+)(?P<value>.+)$")
-_INLINE_PAIR = re.compile(r"(?P<head>[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s*)(?P<value>[^,}\]]+)")
+_INLINE_PAIR = re.compile(r"(?P<head>[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s*)(?P<value>[^,{}\[\]]+)")
 
 
 def redact_line(line: str) -> str:

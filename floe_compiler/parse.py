@@ -129,8 +129,11 @@ def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic
                           f"{where}: {value or 'value'} is not a valid Kubernetes Secret name",
                           file=doc.file, line=line, column=col)
     if kind.endswith("_type") or kind.endswith("_parsing"):
+        quote = kind == "string_type" and isinstance(err.get("input"), int | float | bool)
         return diagnostic("FLOE-E103", f"{where}: {_lower_first(err['msg'])}{got}",
-                          file=doc.file, line=line, column=col)
+                          file=doc.file, line=line, column=col,
+                          hint="Quote the value: YAML reads it as a number or boolean."
+                          if quote else None)
     if kind == "string_pattern_mismatch":
         return diagnostic("FLOE-E104", f"{where}: {value or 'value'} does not match "
                           f"{ctx.get('pattern')}", file=doc.file, line=line, column=col,
