@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 _CREDENTIAL_KEYS = frozenset({
@@ -22,6 +23,7 @@ def normalise(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_")
 
 
+@lru_cache(maxsize=4096)  # keys repeat: every transform has a `name`
 def is_credential_key(key: str) -> bool:
     name = normalise(key)
     if name.endswith(_REFERENCE_SUFFIXES):
@@ -36,6 +38,17 @@ def is_literal_secret(value: Any) -> bool:
     if isinstance(value, int | float):
         return True
     return isinstance(value, str) and value.strip() != "" and not _REFERENCE_VALUE.match(value)
+
+
+def holds_literal_secret(value: Any) -> bool:
+    """A literal credential, or a mapping/list with one anywhere inside (`credentials:
+    {user: u, pass: p}`); keys that name where a secret is (`*_ref`) do not count."""
+    if isinstance(value, dict):
+        return any(holds_literal_secret(v) for k, v in value.items()
+                   if not normalise(str(k)).endswith(_REFERENCE_SUFFIXES))
+    if isinstance(value, list):
+        return any(holds_literal_secret(v) for v in value)
+    return is_literal_secret(value)
 
 
 _KEY_VALUE_LINE = re.compile(

@@ -141,7 +141,13 @@ def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
                                  file=spec.file, line=line, column=col,
                                  hint="Pass --manifest with a local copy of the manifest.")]
     path = Path(spec.file).parent / ref
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, say
+        problem = getattr(exc, "strerror", None) or str(exc)
+        return None, [diagnostic("FLOE-E206", f"platform.manifest cannot be opened: {problem}",
+                                 file=spec.file, line=line, column=col)]
+    if not found:
         return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' not found "
                                  f"(looked for {path})", file=spec.file, line=line, column=col)]
     return path, []
