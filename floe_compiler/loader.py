@@ -86,15 +86,17 @@ class Located:
         """`text` with every literal credential masked, for snippets in any output."""
         if not self.secret_spans:
             return self.text
-        lines = self.text.split("\n")
+        # Split as the parser counts lines (\r, \x85 and \u2028 end lines too).
+        lines = self.text.splitlines(keepends=True)
         for (start_line, start_col), (end_line, end_col) in self.secret_spans:
             for number in range(start_line, min(end_line, len(lines)) + 1):
                 line = lines[number - 1]
+                body = line.rstrip("\r\n\x85\u2028\u2029\x0b\x0c\x1c\x1d\x1e")
                 first = start_col - 1 if number == start_line else 0
-                last = end_col - 1 if number == end_line else len(line)
+                last = min(end_col - 1 if number == end_line else len(body), len(body))
                 if last > first:
                     lines[number - 1] = line[:first] + "*" * (last - first) + line[last:]
-        return "\n".join(lines)
+        return "".join(lines)
 
 
 def _nearest(table: dict[Path_, Position], path: Path_) -> Position:

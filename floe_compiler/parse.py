@@ -31,8 +31,8 @@ def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
     """The file's kind from its `kind:` key, else from its file name."""
     data = doc.data if isinstance(doc.data, dict) else {}
     declared = data.get("kind")
-    if declared in MODELS:
-        return declared, []
+    if isinstance(declared, str) and declared in MODELS:  # `kind: [..]` is not hashable
+        return declared, []  # type: ignore[return-value]
     stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
     by_name = _FILE_NAMES.get(stem)
     if by_name is not None:

@@ -83,7 +83,8 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     kind, problems = detect_kind(doc)
     doc.diagnostics.extend(problems)
     declared = doc.data.get("kind")
-    if expect is not None and declared in MODELS and declared != expect:
+    if expect is not None and isinstance(declared, str) and declared in MODELS \
+            and declared != expect:
         line, col = doc.value_at(("kind",))
         doc.diagnostics.append(diagnostic(
             "FLOE-E207", f"expected a {expect} file, but this is a {declared}",
