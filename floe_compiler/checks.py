@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from floe_compiler.credentials import is_credential_key, is_literal_secret
+from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import find_cycles
 from floe_compiler.diagnostics import Diagnostic, FloeError, diagnostic, did_you_mean
 from floe_compiler.errors import (
@@ -40,7 +40,7 @@ def check_spec(doc: Located) -> list[Diagnostic]:
     """Single-file rules for floe.yaml."""
     found: list[Diagnostic] = []
     for path, key, value in walk(doc.data):
-        if is_credential_key(key) and is_literal_secret(value):
+        if is_credential_key(key) and holds_literal_secret(value):
             found.append(_credential(doc, path, "FLOE-E203"))
         elif key.lower() in FORBIDDEN_ENVIRONMENT_FIELDS:
             line, col = doc.key_at(path)
@@ -56,7 +56,7 @@ def check_manifest(doc: Located) -> list[Diagnostic]:
     """Single-file rules for manifest.yaml."""
     return [_credential(doc, path, "FLOE-W201")
             for path, key, value in walk(doc.data)
-            if is_credential_key(key) and is_literal_secret(value)]
+            if is_credential_key(key) and holds_literal_secret(value)]
 
 
 def _credential(doc: Located, path: Path_, code: str) -> Diagnostic:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
 from floe_compiler import __version__
-from floe_compiler.credentials import is_credential_key, is_literal_secret
+from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import topological_order
 from floe_compiler.loader import Located
 from floe_compiler.models.artifact import (
@@ -53,9 +54,10 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         depends_on=list(by_name[name].depends_on or []),
     ) for name in order]
     edges = [Edge(upstream=dep, downstream=t.name) for t in transforms for dep in t.depends_on]
+    secrets = manifest_doc.secret_values
     plugins = {
         category: ResolvedPlugin(type=sel.type, version=sel.version,
-                                 config=_redact(sel.config or {}),
+                                 config=_redact(sel.config or {}, secrets),
                                  connection_secret_ref=sel.connection_secret_ref)
         for category, sel in manifest.plugins if sel is not None
     }
@@ -73,7 +75,8 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         platform=PlatformInfo(name=manifest.metadata.name, version=manifest.metadata.version,
                               owner=manifest.metadata.owner, scope=manifest.scope),
         plugins=plugins,
-        governance=manifest.governance.model_dump(mode="json", exclude_none=True)
+        governance=_redact(manifest.governance.model_dump(mode="json", exclude_none=True),
+                           secrets)
         if manifest.governance else {},
         transforms=transforms,
         edges=edges,
@@ -95,13 +98,17 @@ def _destination(dest: Any) -> CompiledDestination:
         retry_config={**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})})
 
 
-def _redact(value: Any) -> Any:
-    """Plugin config with literal credentials replaced (the manifest was warned about them)."""
+def _redact(value: Any, secrets: Set[str]) -> Any:
+    """Free-form manifest data (plugin config, governance policies) with literal credentials
+    replaced: whole lists and mappings under a credential key, and any value also used as
+    one elsewhere (the manifest was warned about each)."""
     if isinstance(value, dict):
-        return {k: REDACTED if is_credential_key(k) and is_literal_secret(v) else _redact(v)
-                for k, v in value.items()}
+        return {k: REDACTED if is_credential_key(k) and holds_literal_secret(v)
+                else _redact(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v) for v in value]
+        return [_redact(v, secrets) for v in value]
+    if value is not None and not isinstance(value, bool) and str(value) in secrets:
+        return REDACTED
     return value
 
 

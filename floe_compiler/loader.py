@@ -16,7 +16,6 @@ We also note where literal credentials sit, so that no output shows them.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from floe_compiler.credentials import holds_literal_secret, is_credential_key
+from floe_compiler.credentials import holds_literal_secret, is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import CORE, BadScalar, construct_tagged, resolve_plain
@@ -48,8 +47,7 @@ Path_ = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line, column
 Span = tuple[Position, Position]  # start, end (exclusive)
 
-_TEMPLATE = re.compile(r"\{\{|\{%")
-_SEQ, _MAP, _MERGE = CORE + "seq", CORE + "map", CORE + "merge"
+_SEQ_TAG, _MAP_TAG = CORE + "seq", CORE + "map"
 
 
 @dataclass
@@ -67,6 +65,13 @@ class Located:
     env_vars: set[str] = field(default_factory=set)  # names read by {{ env_var() }}
     variables: set[str] = field(default_factory=set)  # names read by {{ var() }}
     secret_spans: list[Span] = field(default_factory=list)  # literal credentials in `text`
+    # Literal credentials, as text: a value used as a password is secret wherever it is
+    # (`a: &pw hunter2` ... `password: *pw`).
+    secret_values: set[str] = field(default_factory=set)
+
+    def is_secret(self, value: Any) -> bool:
+        return not isinstance(value, dict | list) and value is not None \
+            and str(value) in self.secret_values
 
     def value_at(self, path: Path_) -> Position:
         """Position of the value at `path`, or of its nearest located ancestor."""
@@ -211,58 +216,36 @@ class _Abort(Exception):
         self.diag = diag
 
 
-# Frames of the builder's stack: one per open collection.
+# The builder's stack holds one frame per open collection, of one of these kinds.
+_MAP, _SEQ, _MERGES, _SKIP = range(4)
 
 
-class _Map:
-    __slots__ = ("key", "key_lines", "merge", "merged", "path", "result", "skip_value",
-                 "start", "weak")
+class _Frame:
+    """An open collection: a mapping, a sequence, the list after `<<:`, or a skipped key.
 
-    def __init__(self, path: Path_, start: Position, weak: bool) -> None:
+    `weak` frames (merge sources) never override positions the mapping itself records;
+    `shadow` frames (the value of a duplicate or rejected key) are built, so that their
+    credentials are found and masked, but their value is then dropped (at the `drop` frame).
+    """
+
+    __slots__ = ("depth", "drop", "key", "key_lines", "kind", "merge", "merged", "path",
+                 "result", "shadow", "skip_value", "start", "weak")
+
+    def __init__(self, kind: int, path: Path_, start: Position, *, weak: bool = False,
+                 shadow: bool = False, drop: bool = False) -> None:
+        self.kind = kind
         self.path = path
         self.start = start
-        self.weak = weak  # a merge source: its positions never override the mapping's own
-        self.result: dict[str, Any] = {}
+        self.weak = weak or shadow
+        self.shadow = shadow
+        self.drop = drop
+        self.result: Any = {} if kind == _MAP else []
         self.merged: dict[str, Any] = {}
         self.key_lines: dict[str, int] = {}
-        self.key: str | None = None  # None: the next node is a key
+        self.key: str | None = None  # in a mapping, None: the next node is a key
         self.merge = False  # the next node is the value of `<<`
-        self.skip_value = False  # the next node belongs to a rejected key
-
-
-class _Seq:
-    __slots__ = ("path", "result", "start", "weak")
-
-    def __init__(self, path: Path_, start: Position, weak: bool) -> None:
-        self.path = path
-        self.start = start
-        self.weak = weak
-        self.result: list[Any] = []
-
-
-class _MergeList:
-    """`<<: [*a, *b]`: the mappings to merge, earlier ones winning."""
-
-    __slots__ = ("path", "result", "start", "weak")
-
-    def __init__(self, path: Path_, start: Position) -> None:
-        self.path = path
-        self.start = start
-        self.weak = True
-        self.result: list[dict[str, Any]] = []
-
-
-class _Skip:
-    """A subtree that is consumed but not built: a rejected key, or its value."""
-
-    __slots__ = ("depth", "for_key")
-
-    def __init__(self, for_key: bool) -> None:
-        self.depth = 1
-        self.for_key = for_key
-
-
-_Frame = _Map | _Seq | _MergeList | _Skip
+        self.skip_value = False  # the next node is the value of a duplicate/rejected key
+        self.depth = 1  # for _SKIP: collections still open inside the skipped key
 
 
 class _Builder:
@@ -271,6 +254,8 @@ class _Builder:
     def __init__(self, doc: Located) -> None:
         self.doc = doc
         self.file = doc.file
+        self.values = doc.values
+        self.spans = doc.secret_spans
         self.stack: list[_Frame] = []
         self.documents = 0
         self.nodes = 0  # written out in the file
@@ -293,7 +278,24 @@ class _Builder:
                 self.replaying = len(sources) - 1
                 continue
             kind = type(event)
-            if kind is AliasEvent:
+            if kind is ScalarEvent:
+                if self.open_anchors or event.anchor is not None:
+                    self._remember(event, kind)
+                self._scalar(event)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                self._remember(event, kind)
+                self.depth += 1
+                if self.depth > MAX_DEPTH + 1:  # the top-level mapping is level 0
+                    raise _Abort(diagnostic(
+                        "FLOE-E011", f"document is nested more than {MAX_DEPTH} levels deep",
+                        file=self.file, line=event.start_mark.line + 1,
+                        column=event.start_mark.column + 1))
+                self._collection(event, kind is MappingStartEvent)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                self._remember(event, kind)
+                self.depth -= 1
+                self._end_collection()
+            elif kind is AliasEvent:
                 if self.open_anchors and not self.replaying:
                     self.record.append(event)
                 replay = self._alias(event)
@@ -302,22 +304,6 @@ class _Builder:
                         self.expanding = _start(event)
                     sources.append(iter(replay))
                     self.replaying = len(sources) - 1
-                continue
-            if not self.replaying:
-                self._remember(event, kind)
-            if kind is ScalarEvent:
-                self._scalar(event)
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                self.depth += 1
-                if self.depth > MAX_DEPTH + 1:  # the top-level mapping is level 0
-                    line, col = _start(event)
-                    raise _Abort(diagnostic(
-                        "FLOE-E011", f"document is nested more than {MAX_DEPTH} levels deep",
-                        file=self.file, line=line, column=col))
-                self._collection(event, kind is MappingStartEvent)
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                self.depth -= 1
-                self._end_collection()
             elif kind is DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
@@ -330,6 +316,8 @@ class _Builder:
 
     def _remember(self, event: Any, kind: type) -> None:
         """Keep the events of anchored nodes, to replay them for aliases."""
+        if self.replaying:
+            return
         anchor = getattr(event, "anchor", None)
         if anchor is not None and kind is ScalarEvent:
             self.anchors[anchor] = [event]
@@ -357,59 +345,79 @@ class _Builder:
                                     file=self.file, line=line, column=col,
                                     hint=f"Define `&{name}` before using `*{name}`."))
         top = self.stack[-1] if self.stack else None
-        if isinstance(top, _Skip):
-            return None
-        if isinstance(top, _Map) and top.key is None:
-            # An alias as a key: fine if it names a plain scalar.
+        if top is None or top.kind != _MAP:
+            return None if top is not None and top.kind == _SKIP else replay
+        if top.key is None:  # an alias as a key: fine if it names a plain scalar
             if len(replay) == 1 and type(replay[0]) is ScalarEvent:
                 return replay
             self._reject_key(line, col)
             return None
-        if isinstance(top, _Map) and top.skip_value:
+        if top.skip_value:
             top.key, top.skip_value = None, False
             return None
         return replay
 
     def _count(self) -> None:
-        if self.replaying:
-            self.expanded += 1
-            if self.expanded > ALIAS_NODE_FLOOR + ALIAS_NODES_PER_NODE * self.nodes:
-                line, col = self.expanding
-                raise _Abort(diagnostic(
-                    "FLOE-E011", "YAML aliases expand to too many nodes (possible alias bomb)",
-                    file=self.file, line=line, column=col))
-        else:
+        if not self.replaying:
             self.nodes += 1
+            return
+        self.expanded += 1
+        if self.expanded > ALIAS_NODE_FLOOR + ALIAS_NODES_PER_NODE * self.nodes:
+            line, col = self.expanding
+            raise _Abort(diagnostic(
+                "FLOE-E011", "YAML aliases expand to too many nodes (possible alias bomb)",
+                file=self.file, line=line, column=col))
 
     # -- nodes -----------------------------------------------------------------
 
     def _scalar(self, event: Any) -> None:
-        top = self.stack[-1] if self.stack else None
-        if isinstance(top, _Skip):
+        stack = self.stack
+        top = stack[-1] if stack else None
+        mark = event.end_mark
+        self.last_end = (mark.line + 1, mark.column + 1)
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1)
+        if top is None:
+            path: Path_ = ()
+        elif top.kind == _MAP:
+            key = top.key
+            if key is None:
+                self._key(top, event, position)
+                return
+            if top.skip_value:
+                if key and is_credential_key(key):  # a duplicate: still never shown
+                    self.spans.append((position, self.last_end))
+                top.key, top.skip_value = None, False
+                return
+            if top.merge:
+                self._bad_merge(position)
+                return
+            path = (*top.path, key)
+        elif top.kind == _SEQ:
+            path = (*top.path, len(top.result))
+        elif top.kind == _SKIP:
             return
-        self.last_end = _end(event)
-        if isinstance(top, _Map) and top.key is None:
-            self._key(top, event)
-            return
-        position = _start(event)
-        if isinstance(top, _Map) and top.skip_value:
-            top.key, top.skip_value = None, False
-            return
-        if (isinstance(top, _Map) and top.merge) or isinstance(top, _MergeList):
+        else:
             self._bad_merge(position)
             return
-        path = self._child_path(top)
         self._count()
-        self._place(path, position, top)
-        value = self._scalar_value(event, position)
-        if type(value) is str and _TEMPLATE.search(value):
+        if top is not None and top.weak:
+            self.values.setdefault(path, position)
+        else:
+            self.values[path] = position
+        if event.ctag is None and event.implicit[0]:
+            value = resolve_plain(event.value)
+        else:
+            value = self._tagged_value(event, position)
+        if type(value) is str and ("{{" in value or "{%" in value) \
+                and (top is None or not top.shadow):
             self.doc.templated.append(path)
         self._attach(value, position, self.last_end)
 
-    def _scalar_value(self, event: Any, position: Position) -> Any:
+    def _tagged_value(self, event: Any, position: Position) -> Any:
         tag = event.ctag
-        if tag is None:
-            return resolve_plain(event.value) if event.implicit[0] else event.value
+        if tag is None:  # quoted, or a block scalar
+            return event.value
         tag = str(tag)
         if tag == "!":
             return event.value
@@ -424,25 +432,23 @@ class _Builder:
             self._unsupported_tag(tag, position)
         return event.value
 
-    def _key(self, frame: _Map, event: Any) -> None:
-        position = _start(event)
+    def _key(self, frame: _Frame, event: Any, position: Position) -> None:
         tag = event.ctag
-        if tag is None and event.implicit[0] and event.value == "<<":
+        key = event.value
+        if tag is None and event.implicit[0] and key == "<<":
             frame.merge = True
             frame.key = "<<"
             return
         if tag is not None and str(tag) not in ("!", CORE + "str"):
             self._unsupported_tag(str(tag), position)
-        key = event.value
-        if key in frame.result:
+        frame.key = key
+        if key in frame.key_lines:
             self.doc.diagnostics.append(diagnostic(
                 "FLOE-E006", f"duplicate key '{key}' (first defined at line "
                 f"{frame.key_lines[key]})", file=self.file, line=position[0],
                 column=position[1]))
-            frame.key = key
             frame.skip_value = True
             return
-        frame.key = key
         frame.key_lines[key] = position[0]
         child = (*frame.path, key)
         if frame.weak:
@@ -455,82 +461,79 @@ class _Builder:
             "FLOE-E005", "mapping keys must be plain scalars", file=self.file, line=line,
             column=col))
         top = self.stack[-1]
-        assert isinstance(top, _Map)
         top.key = ""
         top.skip_value = True
 
     def _collection(self, event: Any, is_map: bool) -> None:
         top = self.stack[-1] if self.stack else None
-        if isinstance(top, _Skip):
+        position = _start(event)
+        kind = _MAP if is_map else _SEQ
+        if top is not None and top.kind == _SKIP:
             top.depth += 1
             return
-        position = _start(event)
-        if isinstance(top, _Map) and top.key is None:
-            self._reject_key(*position)
-            self.stack.append(_Skip(for_key=True))
-            return
-        if isinstance(top, _Map) and top.skip_value:
-            self.stack.append(_Skip(for_key=False))
-            return
+        if top is not None and top.kind == _MAP:
+            if top.key is None:
+                self._reject_key(*position)
+                self.stack.append(_Frame(_SKIP, top.path, position))
+                return
+            if top.skip_value:  # built in the shadows, then dropped
+                self._count()
+                self.stack.append(_Frame(kind, (*top.path, top.key or "?"), position,
+                                         shadow=True, drop=True))
+                return
         self._count()
         tag = event.ctag
-        if tag is not None and str(tag) not in ("!", _MAP if is_map else _SEQ):
+        if tag is not None and str(tag) not in ("!", _MAP_TAG if is_map else _SEQ_TAG):
             self._unsupported_tag(str(tag), position)
-        if (isinstance(top, _Map) and top.merge) or isinstance(top, _MergeList):
+        if top is not None and (top.merge or top.kind == _MERGES):
             # A merge source: its keys land in the enclosing mapping, without overriding it.
-            assert top is not None
             if is_map:
-                self.stack.append(_Map(top.path, position, weak=True))
-            elif isinstance(top, _Map):
-                self.stack.append(_MergeList(top.path, position))
+                self.stack.append(_Frame(_MAP, top.path, position, weak=True, shadow=top.shadow))
+            elif top.kind == _MAP:
+                self.stack.append(_Frame(_MERGES, top.path, position, weak=True,
+                                         shadow=top.shadow))
             else:
                 self._bad_merge(position)
-                self.stack.append(_Skip(for_key=False))
+                self.stack.append(_Frame(_SEQ, top.path, position, shadow=True, drop=True))
             return
-        path = self._child_path(top)
-        weak = top.weak if top is not None and not isinstance(top, _Skip) else False
-        self._place(path, position, top)
-        self.stack.append(_Map(path, position, weak) if is_map else _Seq(path, position, weak))
+        if top is None:
+            path: Path_ = ()
+        elif top.kind == _MAP:
+            path = (*top.path, top.key)  # type: ignore[arg-type]
+        else:
+            path = (*top.path, len(top.result))
+        if top is not None and top.weak:
+            self.values.setdefault(path, position)
+        else:
+            self.values[path] = position
+        self.stack.append(_Frame(kind, path, position, weak=top is not None and top.weak,
+                                 shadow=top is not None and top.shadow))
 
     def _end_collection(self) -> None:
         frame = self.stack.pop()
-        if isinstance(frame, _Skip):
+        if frame.kind == _SKIP:
             frame.depth -= 1
             if frame.depth:
                 self.stack.append(frame)
-                return
-            top = self.stack[-1] if self.stack else None
-            if isinstance(top, _Map) and not frame.for_key:
-                top.key, top.skip_value = None, False  # the rejected key's value is done
-            return
-        if isinstance(frame, _Map):
+            return  # the parent now skips the rejected key's value
+        if frame.kind == _MAP:
             value: Any = frame.result
             for key, merged in frame.merged.items():
                 value.setdefault(key, merged)
-        elif isinstance(frame, _MergeList):
-            combined: dict[str, Any] = {}
+        elif frame.kind == _MERGES:
+            value = {}
             for source in reversed(frame.result):  # earlier sources win
-                combined.update(source)
-            value = combined
+                value.update(source)
         else:
             value = frame.result
+        if frame.drop:
+            top = self.stack[-1] if self.stack else None
+            if top is not None and top.kind == _MAP:
+                top.key, top.skip_value, top.merge = None, False, False
+            return
         self._attach(value, frame.start, self.last_end)
 
     # -- helpers -----------------------------------------------------------------
-
-    def _child_path(self, top: _Frame | None) -> Path_:
-        if top is None:
-            return ()
-        if isinstance(top, _Map):
-            return (*top.path, top.key)  # type: ignore[arg-type]
-        assert isinstance(top, _Seq)
-        return (*top.path, len(top.result))
-
-    def _place(self, path: Path_, position: Position, top: _Frame | None) -> None:
-        if top is not None and top.weak:  # type: ignore[union-attr]
-            self.doc.values.setdefault(path, position)
-        else:
-            self.doc.values[path] = position
 
     def _attach(self, value: Any, start: Position, end: Position) -> None:
         """Hand a finished node to the collection that holds it."""
@@ -539,26 +542,27 @@ class _Builder:
                 self.doc.data = value
             return
         top = self.stack[-1]
-        if isinstance(top, _Map):
-            key = top.key
-            if top.merge:
-                if isinstance(value, dict):
-                    top.merged.update(value)
-            elif key is not None:
-                top.result[key] = value
-                if is_credential_key(key) and holds_literal_secret(value):
-                    self.doc.secret_spans.append((start, end))
-            top.key = None
-            top.merge = False
-        elif isinstance(top, _MergeList | _Seq):
+        if top.kind != _MAP:
             top.result.append(value)
+            return
+        key = top.key
+        if top.merge:
+            if isinstance(value, dict):
+                top.merged.update(value)
+        elif key is not None:
+            top.result[key] = value
+            if is_credential_key(key) and holds_literal_secret(value):
+                self.spans.append((start, end))
+                self.doc.secret_values.update(literal_secrets(value))
+        top.key = None
+        top.merge = False
 
     def _bad_merge(self, position: Position) -> None:
         self.doc.diagnostics.append(diagnostic(
             "FLOE-E005", "`<<` (merge) takes a mapping or a list of mappings",
             file=self.file, line=position[0], column=position[1]))
         top = self.stack[-1]
-        if isinstance(top, _Map):
+        if top.kind == _MAP:
             top.key = None
             top.merge = False
 

@@ -108,7 +108,8 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
     if options.strict:
         diags = [d.escalated() for d in diags]
     unique = sorted(set(diags), key=sort_key)
-    return Report(unique, {f.doc.file: f.doc.text for f in files}, len(files))
+    # Snippets are cut from the text with every literal credential masked.
+    return Report(unique, {f.doc.file: f.doc.display_text() for f in files}, len(files))
 
 
 def validate_paths(paths: Iterable[Path], options: Options) -> Report:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 
 from floe_compiler import __version__
-from floe_compiler.credentials import redact_line
+from floe_compiler.credentials import redact_lines
 from floe_compiler.diagnostics import CODES, Diagnostic, Severity
 
 CONTEXT_LINES = 1
@@ -18,7 +18,7 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: 
     for d in diags:
         out.append(f"{d.file}:{d.line}:{d.column}: {d.code} {d.severity.value}: {d.message}")
         if d.file not in lines_of:
-            lines_of[d.file] = sources.get(d.file, "").splitlines()
+            lines_of[d.file] = redact_lines(sources.get(d.file, "").splitlines())
         out.extend(_snippet(lines_of[d.file], d.line, d.column))
         if d.hint:
             out.append(f"  hint: {d.hint}")
@@ -37,7 +37,7 @@ def _snippet(lines: Sequence[str], line: int, column: int) -> list[str]:
     width = len(str(min(line + CONTEXT_LINES, len(lines))))
     out = []
     for number in range(max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES) + 1):
-        source = redact_line(lines[number - 1].replace("\t", " "))
+        source = lines[number - 1].replace("\t", " ")
         out.append(f"  {number:>{width}} | {source}")
         if number == line:
             out.append(f"  {' ' * width} | {' ' * max(column - 1, 0)}^")
