@@ -8,7 +8,6 @@ an artifact.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Set
@@ -16,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from floe_compiler import __version__
+from floe_compiler.acyclic import acyclic_work
 from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import topological_order
 from floe_compiler.loader import Located
 from floe_compiler.models.artifact import (
     DEFAULT_RETRY,
     CompiledArtifacts,
-    CompiledDestination,
-    CompiledTransform,
-    Edge,
     InputFile,
     Inputs,
     PlatformInfo,
@@ -46,14 +43,17 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
     overrides = (spec.compute.overrides if spec.compute else None) or {}
     default_compute = (spec.compute.default if spec.compute else None) or (
         manifest.plugins.compute.type if manifest.plugins.compute else None)
-    transforms = [CompiledTransform(
-        name=name,
-        compute=by_name[name].compute or overrides.get(name) or default_compute,
-        tier=by_name[name].tier,
-        tags=list(by_name[name].tags or []),
-        depends_on=list(by_name[name].depends_on or []),
-    ) for name in order]
-    edges = [Edge(upstream=dep, downstream=t.name) for t in transforms for dep in t.depends_on]
+    # Transforms, edges and destinations are plain dicts, validated once with the whole
+    # artifact: one model per item cost 31,000 validator calls at 10k transforms (-0.15 s).
+    transforms: list[dict[str, Any]] = [{
+        "name": name,
+        "compute": by_name[name].compute or overrides.get(name) or default_compute,
+        "tier": by_name[name].tier,
+        "tags": list(by_name[name].tags or []),
+        "depends_on": list(by_name[name].depends_on or []),
+    } for name in order]
+    edges = [{"upstream": dep, "downstream": t["name"]} for t in transforms
+             for dep in t["depends_on"]]
     secrets = manifest_doc.secret_values
     plugins = {
         category: ResolvedPlugin(type=sel.type, version=sel.version,
@@ -88,14 +88,15 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
     )
 
 
-def _destination(dest: Any) -> CompiledDestination:
+def _destination(dest: Any) -> dict[str, Any]:
+    """A `CompiledDestination`, as the dict it is validated from."""
     config = dict(dest.config or {})
     retry = config.pop("retry", None)
-    return CompiledDestination(
-        name=dest.name, sink_type=dest.sink_type,
-        connection_secret_ref=dest.connection_secret_ref, source_table=dest.source_table,
-        config=config, field_mapping=dest.field_mapping, batch_size=dest.batch_size,
-        retry_config={**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})})
+    return {
+        "name": dest.name, "sink_type": dest.sink_type,
+        "connection_secret_ref": dest.connection_secret_ref, "source_table": dest.source_table,
+        "config": config, "field_mapping": dest.field_mapping, "batch_size": dest.batch_size,
+        "retry_config": {**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})}}
 
 
 def _redact(value: Any, secrets: Set[str]) -> Any:
@@ -120,8 +121,22 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def to_json(artifact: CompiledArtifacts) -> bytes:
-    payload = artifact.model_dump(mode="json")
-    return (json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    """Sorted keys, 2-space indent, UTF-8. pydantic-core's serializer is ~6x faster than
+    json.dumps with indent (which has no C fast path); the text is the same, except that
+    tiny floats are written 1e-7 rather than 1e-07."""
+    from pydantic_core import to_json as dump
+
+    with acyclic_work():
+        payload = _sorted(artifact.model_dump(mode="json"))
+        return dump(payload, indent=2, inf_nan_mode="constants") + b"\n"
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -11,19 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from floe_compiler.acyclic import acyclic_work
 from floe_compiler.checks import check_manifest, check_project, check_spec
 from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
-from floe_compiler.emit import build_artifact
 from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
-from floe_compiler.models.artifact import CompiledArtifacts
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 from floe_compiler.parse import MODELS, Kind, detect_kind, parse
+
+if TYPE_CHECKING:  # emit and the artifact model are for compile only: validate starts faster
+    from floe_compiler.models.artifact import CompiledArtifacts
 
 # Codes after which the run could not even look at the input: exit status 2.
 IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
@@ -114,11 +116,12 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
 
 def validate_paths(paths: Iterable[Path], options: Options) -> Report:
     checked = []
-    for path in paths:
-        doc = load(path, options)
-        render(doc, options)
-        checked.append(check_file(doc, options))
-    return finish(checked, options)
+    with acyclic_work():
+        for path in paths:
+            doc = load(path, options)
+            render(doc, options)
+            checked.append(check_file(doc, options))
+        return finish(checked, options)
 
 
 @dataclass
@@ -157,6 +160,12 @@ def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
 
 def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
                   compiled_at: str | None = None) -> Compiled:
+    with acyclic_work():
+        return _compile(spec_path, manifest_path, options, compiled_at)
+
+
+def _compile(spec_path: Path, manifest_path: Path | None, options: Options,
+             compiled_at: str | None) -> Compiled:
     spec_doc = load(spec_path, options)
     render(spec_doc, options)
     spec = check_file(spec_doc, options, expect="FloeSpec")
@@ -181,6 +190,8 @@ def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
     artifact = None
     if not errors and manifest is not None and isinstance(spec.model, FloeSpec) \
             and isinstance(manifest.model, PlatformManifest):
+        from floe_compiler.emit import build_artifact
+
         artifact = build_artifact(spec_doc, spec.model, manifest.doc, manifest.model, compiled_at)
     return Compiled(report, artifact, errors)
 

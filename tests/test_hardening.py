@@ -396,3 +396,22 @@ def test_thousands_of_errors_render_quickly_as_text(run: Run, write: Write) -> N
     with bounded(megabytes=None):  # the file used to be split into lines once per error
         result = run("validate", "--max-bytes", "10000000", spec)
     assert result.output.count("FLOE-E105") == 3_000
+
+
+def test_the_garbage_collector_is_left_as_it_was(run: Run, write: Write, tmp_path: Path) -> None:
+    import gc
+
+    from floe_compiler import compile_project
+
+    write("manifest.yaml", VALID_MANIFEST)
+    spec = write("floe.yaml", VALID_SPEC)
+    assert gc.isenabled()
+    compile_project(spec)
+    assert validate(run, spec, write("bad.yaml", b"\x00")).exit_code == 1
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compile_project(spec)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
