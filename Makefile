@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLOE := $(VENV)/bin/floe
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bench
 
 venv: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ lint: venv
 
 test: lint
 	$(PY) -m pytest -q
+
+# Not part of `make test`: benchmarks measure, they do not pass or fail.
+bench: venv
+	$(PY) benchmarks/run.py
 
 EXAMPLE := examples/customer-analytics
 

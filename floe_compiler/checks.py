@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from floe_compiler.credentials import is_credential_key, is_literal_secret
+from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import find_cycles
 from floe_compiler.diagnostics import Diagnostic, FloeError, diagnostic, did_you_mean
 from floe_compiler.errors import (
@@ -40,7 +40,7 @@ def check_spec(doc: Located) -> list[Diagnostic]:
     """Single-file rules for floe.yaml."""
     found: list[Diagnostic] = []
     for path, key, value in walk(doc.data):
-        if is_credential_key(key) and is_literal_secret(value):
+        if is_credential_key(key) and holds_literal_secret(value):
             found.append(_credential(doc, path, "FLOE-E203"))
         elif key.lower() in FORBIDDEN_ENVIRONMENT_FIELDS:
             line, col = doc.key_at(path)
@@ -56,7 +56,7 @@ def check_manifest(doc: Located) -> list[Diagnostic]:
     """Single-file rules for manifest.yaml."""
     return [_credential(doc, path, "FLOE-W201")
             for path, key, value in walk(doc.data)
-            if is_credential_key(key) and is_literal_secret(value)]
+            if is_credential_key(key) and holds_literal_secret(value)]
 
 
 def _credential(doc: Located, path: Path_, code: str) -> Diagnostic:
@@ -180,17 +180,28 @@ def transform_graph(spec: Located) -> tuple[list[str], dict[str, list[str]]]:
     return order, depends
 
 
+# Each did-you-mean looks at every transform name: with thousands of unknown
+# dependencies that is quadratic, so only this many distinct names get a suggestion.
+MAX_DEPENDENCY_SUGGESTIONS = 20
+
+
 def check_dependencies(spec: Located) -> list[FloeError]:
     order, depends = transform_graph(spec)
     known = set(order)
-    where = {item.get("name"): path for path, item in named_items(spec, "transforms")}
+    where: dict[str, Path_] = {}
+    for path, item in named_items(spec, "transforms"):
+        if isinstance(item.get("name"), str):
+            where.setdefault(item["name"], path)  # the first one, as in transform_graph
+    suggestions: dict[str, str | None] = {}
     found: list[FloeError] = []
     for name in order:
         for j, dep in enumerate(depends[name]):
             if dep in known:
                 continue
             line, col = spec.value_at((*where[name], "dependsOn", j))
-            guess = did_you_mean(dep, known)
+            if dep not in suggestions and len(suggestions) < MAX_DEPENDENCY_SUGGESTIONS:
+                suggestions[dep] = did_you_mean(dep, order)
+            guess = suggestions.get(dep)
             found.append(UnknownDependencyError(diagnostic(
                 "FLOE-E204", f"transform '{name}' depends on '{dep}', which is not defined",
                 file=spec.file, line=line, column=col,

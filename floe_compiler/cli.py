@@ -14,6 +14,7 @@ import click
 from floe_compiler import __version__
 
 FORMATS = ("text", "json", "github", "sarif")
+DEFAULT_MAX_BYTES = 1024 * 1024  # as loader.DEFAULT_MAX_BYTES, without importing the loader
 
 
 def _emit(report: object, fmt: str) -> None:
@@ -30,12 +31,11 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=1024 * 1024, show_default=True,
-              help="Refuse files larger than this.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
+              show_default=True, help="Refuse files larger than this.")
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int) -> None:
     """Check floe.yaml / manifest.yaml files and report every problem.
 
@@ -68,9 +68,11 @@ def _compiled_at(timestamp: bool) -> str | None:
 
 
 @cli.command("compile")
-@click.option("--spec", "spec_path", type=click.Path(path_type=Path, dir_okay=False),
+# Input paths are not checked by click: the loader reports a directory, a missing file or
+# a device as a located diagnostic, in the --format asked for.
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path),
               default=Path("floe.yaml"), show_default=True, help="The data product's floe.yaml.")
-@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path),
               help="The platform manifest [default: platform.manifest, relative to floe.yaml].")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("target/compiled_artifacts.json"), show_default=True)
@@ -79,8 +81,10 @@ def _compiled_at(timestamp: bool) -> str | None:
 @click.option("--timestamp", is_flag=True, help="Record the compile time in the artifact.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
+              show_default=True, help="Refuse input files larger than this.")
 def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, check: bool,
-                    timestamp: bool, fmt: str, strict: bool) -> None:
+                    timestamp: bool, fmt: str, strict: bool, max_bytes: int) -> None:
     """Check floe.yaml against its manifest and write the compiled artifact.
 
     Exit status: 0 compiled (or up to date with --check), 1 problems found or stale,
@@ -90,7 +94,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     from floe_compiler.emit import to_json, write_atomic
     from floe_compiler.pipeline import Options, compile_files
 
-    result = compile_files(spec_path, manifest_path, Options(strict=strict),
+    result = compile_files(spec_path, manifest_path, Options(strict=strict, max_bytes=max_bytes),
                            _compiled_at(timestamp))
     report = result.report
     if result.artifact is None:

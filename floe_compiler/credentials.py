@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 _CREDENTIAL_KEYS = frozenset({
@@ -22,6 +24,7 @@ def normalise(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_")
 
 
+@lru_cache(maxsize=4096)  # keys repeat: every transform has a `name`
 def is_credential_key(key: str) -> bool:
     name = normalise(key)
     if name.endswith(_REFERENCE_SUFFIXES):
@@ -38,9 +41,66 @@ def is_literal_secret(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != "" and not _REFERENCE_VALUE.match(value)
 
 
+def literal_secrets(value: Any) -> Iterator[str]:
+    """The literal credentials in a value held by a credential key, as text."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not normalise(str(key)).endswith(_REFERENCE_SUFFIXES):
+                yield from literal_secrets(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from literal_secrets(item)
+    elif is_literal_secret(value):
+        yield str(value)
+
+
+def holds_literal_secret(value: Any) -> bool:
+    """A literal credential, or a mapping/list with one anywhere inside (`credentials:
+    {user: u, pass: p}`); keys that name where a secret is (`*_ref`) do not count."""
+    if isinstance(value, dict):
+        return any(holds_literal_secret(v) for k, v in value.items()
+                   if not normalise(str(k)).endswith(_REFERENCE_SUFFIXES))
+    if isinstance(value, list):
+        return any(holds_literal_secret(v) for v in value)
+    return is_literal_secret(value)
+
+
 _KEY_VALUE_LINE = re.compile(
     r"^(?P<head>\s*(?:-\s+)?[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s+)(?P<value>.+)$")
-_INLINE_PAIR = re.compile(r"(?P<head>[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s*)(?P<value>[^,{}\[\]]+)")
+# `key:` inside a flow mapping; its value is found by `_value_end`, brackets balanced.
+_INLINE_KEY = re.compile(r"[\"']?(?P<key>[\w.-]+)[\"']?\s*:(?:\s+|(?=[\[{\"']))")
+_ALIASED = re.compile(r"[\"']?(?P<key>[\w.-]+)[\"']?\s*:\s*\*(?P<anchor>[^\s,\[\]{}]+)")
+# `password: |`, `password: >-` or `password:` alone: the value is on the lines below.
+_KEY_ALONE = re.compile(r"^(?P<indent>\s*(?:-\s+)?)[\"']?(?P<key>[\w.-]+)[\"']?\s*:"
+                        r"\s*(?:[|>][-+0-9]*)?\s*(?:#.*)?$")
+
+
+def redact_lines(lines: list[str]) -> list[str]:
+    """`redact_line` on each line, plus the indented lines holding the value of a credential
+    key that stands alone on its line (block scalars, plain values on the next line).
+
+    A fallback for text the loader could not parse; parsed credentials are masked
+    exactly by `Located.display_text`.
+    """
+    out: list[str] = []
+    block: int | None = None  # the credential key's column while inside its value
+    # `password: *pw` makes the value anchored as `&pw` a credential too.
+    anchors = {m["anchor"] for line in lines if "*" in line
+               for m in _ALIASED.finditer(line) if is_credential_key(m["key"])}
+    for line in lines:
+        for anchor in anchors:
+            line = _mask_anchor(line, anchor)
+        indent = len(line) - len(line.lstrip(" "))
+        if block is not None:
+            if not line.strip() or indent > block:
+                out.append(line[:indent] + "****" if line.strip() else line)
+                continue
+            block = None
+        alone = _KEY_ALONE.match(line)
+        if alone and is_credential_key(alone["key"]):
+            block = len(alone["indent"])
+        out.append(redact_line(line))
+    return out
 
 
 def redact_line(line: str) -> str:
@@ -52,7 +112,52 @@ def redact_line(line: str) -> str:
         tail = value[comment:] if comment >= 0 else ""
         return f"{match['head']}****{tail}"
 
-    def mask(m: re.Match[str]) -> str:
-        return f"{m['head']}****" if is_credential_key(m["key"]) else m.group(0)
+    return _mask_inline(line) if "{" in line else line
 
-    return _INLINE_PAIR.sub(mask, line) if "{" in line else line
+
+def _mask_anchor(line: str, anchor: str) -> str:
+    at = line.find(f"&{anchor}")
+    while at >= 0:
+        start = at + len(anchor) + 1
+        if start < len(line) and line[start] in " \t":
+            end = _value_end(line, start + 1)
+            line = line[:start + 1] + "****" + line[end:]
+        at = line.find(f"&{anchor}", start)
+    return line
+
+
+def _mask_inline(line: str) -> str:
+    """Mask credential values in flow mappings, nested ones included:
+    `a: {b: 1, c: {password: [x, y]}}` -> `a: {b: 1, c: {password: ****}}`."""
+    out: list[str] = []
+    pos = 0
+    while (match := _INLINE_KEY.search(line, pos)) is not None:
+        if is_credential_key(match["key"]):
+            out.append(line[pos:match.end()] + "****")
+            pos = _value_end(line, match.end())
+        else:
+            out.append(line[pos:match.end()])
+            pos = match.end()
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def _value_end(line: str, start: int) -> int:
+    """Where a flow value starting at `start` ends: `,` `]` `}` or a comment at its level."""
+    depth, quote = 0, ""
+    for i in range(start, len(line)):
+        ch = line[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}" or (ch == "," and depth == 0):
+            if depth == 0:
+                return i
+            depth -= 1
+        elif ch == "#" and depth == 0 and line[i - 1] in " \t":
+            return i
+    return len(line)

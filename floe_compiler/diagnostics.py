@@ -8,6 +8,7 @@ for a code's title and default hint.
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -131,9 +132,29 @@ def diagnostic(
                       entry.hint if hint is None else hint)
 
 
+# difflib compares `word` with every candidate at ~20 us each; past this many candidates
+# (10,000 transform names, say) only those sharing the most prefix + suffix are compared.
+SHORTLIST = 100
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    pool = list(candidates)
+    if len(pool) > SHORTLIST:
+        pool = heapq.nlargest(SHORTLIST, pool, key=lambda candidate: _affix(word, candidate))
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def _affix(a: str, b: str) -> int:
+    """Characters shared at the start plus at the end: a typo leaves both mostly intact."""
+    most = min(len(a), len(b))
+    head = 0
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head + tail
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -8,22 +8,20 @@ an artifact.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
 from floe_compiler import __version__
-from floe_compiler.credentials import is_credential_key, is_literal_secret
+from floe_compiler.acyclic import acyclic_work
+from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import topological_order
 from floe_compiler.loader import Located
 from floe_compiler.models.artifact import (
     DEFAULT_RETRY,
     CompiledArtifacts,
-    CompiledDestination,
-    CompiledTransform,
-    Edge,
     InputFile,
     Inputs,
     PlatformInfo,
@@ -45,17 +43,21 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
     overrides = (spec.compute.overrides if spec.compute else None) or {}
     default_compute = (spec.compute.default if spec.compute else None) or (
         manifest.plugins.compute.type if manifest.plugins.compute else None)
-    transforms = [CompiledTransform(
-        name=name,
-        compute=by_name[name].compute or overrides.get(name) or default_compute,
-        tier=by_name[name].tier,
-        tags=list(by_name[name].tags or []),
-        depends_on=list(by_name[name].depends_on or []),
-    ) for name in order]
-    edges = [Edge(upstream=dep, downstream=t.name) for t in transforms for dep in t.depends_on]
+    # Transforms, edges and destinations are plain dicts, validated once with the whole
+    # artifact: one model per item cost 31,000 validator calls at 10k transforms (-0.15 s).
+    transforms: list[dict[str, Any]] = [{
+        "name": name,
+        "compute": by_name[name].compute or overrides.get(name) or default_compute,
+        "tier": by_name[name].tier,
+        "tags": list(by_name[name].tags or []),
+        "depends_on": list(by_name[name].depends_on or []),
+    } for name in order]
+    edges = [{"upstream": dep, "downstream": t["name"]} for t in transforms
+             for dep in t["depends_on"]]
+    secrets = manifest_doc.secret_values
     plugins = {
         category: ResolvedPlugin(type=sel.type, version=sel.version,
-                                 config=_redact(sel.config or {}),
+                                 config=_redact(sel.config or {}, secrets),
                                  connection_secret_ref=sel.connection_secret_ref)
         for category, sel in manifest.plugins if sel is not None
     }
@@ -73,7 +75,8 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         platform=PlatformInfo(name=manifest.metadata.name, version=manifest.metadata.version,
                               owner=manifest.metadata.owner, scope=manifest.scope),
         plugins=plugins,
-        governance=manifest.governance.model_dump(mode="json", exclude_none=True)
+        governance=_redact(manifest.governance.model_dump(mode="json", exclude_none=True),
+                           secrets)
         if manifest.governance else {},
         transforms=transforms,
         edges=edges,
@@ -85,23 +88,28 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
     )
 
 
-def _destination(dest: Any) -> CompiledDestination:
+def _destination(dest: Any) -> dict[str, Any]:
+    """A `CompiledDestination`, as the dict it is validated from."""
     config = dict(dest.config or {})
     retry = config.pop("retry", None)
-    return CompiledDestination(
-        name=dest.name, sink_type=dest.sink_type,
-        connection_secret_ref=dest.connection_secret_ref, source_table=dest.source_table,
-        config=config, field_mapping=dest.field_mapping, batch_size=dest.batch_size,
-        retry_config={**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})})
+    return {
+        "name": dest.name, "sink_type": dest.sink_type,
+        "connection_secret_ref": dest.connection_secret_ref, "source_table": dest.source_table,
+        "config": config, "field_mapping": dest.field_mapping, "batch_size": dest.batch_size,
+        "retry_config": {**DEFAULT_RETRY, **(retry if isinstance(retry, dict) else {})}}
 
 
-def _redact(value: Any) -> Any:
-    """Plugin config with literal credentials replaced (the manifest was warned about them)."""
+def _redact(value: Any, secrets: Set[str]) -> Any:
+    """Free-form manifest data (plugin config, governance policies) with literal credentials
+    replaced: whole lists and mappings under a credential key, and any value also used as
+    one elsewhere (the manifest was warned about each)."""
     if isinstance(value, dict):
-        return {k: REDACTED if is_credential_key(k) and is_literal_secret(v) else _redact(v)
-                for k, v in value.items()}
+        return {k: REDACTED if is_credential_key(k) and holds_literal_secret(v)
+                else _redact(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v) for v in value]
+        return [_redact(v, secrets) for v in value]
+    if value is not None and not isinstance(value, bool) and str(value) in secrets:
+        return REDACTED
     return value
 
 
@@ -113,8 +121,22 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def to_json(artifact: CompiledArtifacts) -> bytes:
-    payload = artifact.model_dump(mode="json")
-    return (json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    """Sorted keys, 2-space indent, UTF-8. pydantic-core's serializer is ~6x faster than
+    json.dumps with indent (which has no C fast path); the text is the same, except that
+    tiny floats are written 1e-7 rather than 1e-07."""
+    from pydantic_core import to_json as dump
+
+    with acyclic_work():
+        payload = _sorted(artifact.model_dump(mode="json"))
+        return dump(payload, indent=2, inf_nan_mode="constants") + b"\n"
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
 
 
 def write_atomic(path: Path, data: bytes) -> None:

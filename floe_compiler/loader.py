@@ -1,35 +1,54 @@
 """Stage 1, load: bytes on disk -> plain data plus the line:column of every node.
 
-ruamel.yaml composes the node graph (with the C composer when ruamel.yaml.clib is
-installed: about 5x faster than the pure-Python one and it keeps the same marks);
-we then build plain dicts/lists ourselves so that we can
+ruamel.yaml's parser (its C one, from ruamel.yaml.clib, when installed) turns the
+text into a stream of events; we build plain dicts/lists from the events
+ourselves, with an explicit stack, so that we can
 - record where each key and value sits (`Located.key_at` / `value_at`),
-- report duplicate keys and unsupported tags as diagnostics instead of exceptions,
-- bound alias expansion (billion laughs) and nesting depth.
+- report duplicate keys, unsupported tags and bad merges as diagnostics,
+- bound nesting depth and alias expansion (billion laughs) before any deep or
+  exponential work is done: nothing here recurses, so 10,000-deep input costs
+  the same as 100-deep input;
+- resolve scalars with our own YAML 1.2 core schema (`scalars.py`), which is
+  about 10x faster than ruamel's resolver and composer and never raises.
+We also note where literal credentials sit, so that no output shows them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+
+from floe_compiler.credentials import holds_literal_secret, is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
+from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
+from floe_compiler.scalars import CORE, BadScalar, construct_tagged, resolve_plain
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # floe.yaml files are hand-written; 1 MiB is generous.
 MAX_DEPTH = 100
-# Nodes materialised per input byte; a plain document has far fewer than one per byte.
-MAX_NODES_PER_BYTE = 4
-MIN_NODE_BUDGET = 10_000
+# Alias expansion: nodes built by replaying anchors may reach this floor plus this many
+# times the nodes written out in the file; a billion-laughs file stops right there.
+ALIAS_NODE_FLOOR = 10_000
+ALIAS_NODES_PER_NODE = 2
 
 Path_ = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line, column
+Span = tuple[Position, Position]  # start, end (exclusive)
 
-_CORE = "tag:yaml.org,2002:"
-_TEMPLATE = re.compile(r"\{\{|\{%")
+_SEQ_TAG, _MAP_TAG = CORE + "seq", CORE + "map"
 
 
 @dataclass
@@ -46,6 +65,14 @@ class Located:
     sha256: str = ""  # of the bytes on disk, for the artifact's provenance
     env_vars: set[str] = field(default_factory=set)  # names read by {{ env_var() }}
     variables: set[str] = field(default_factory=set)  # names read by {{ var() }}
+    secret_spans: list[Span] = field(default_factory=list)  # literal credentials in `text`
+    # Literal credentials, as text: a value used as a password is secret wherever it is
+    # (`a: &pw hunter2` ... `password: *pw`).
+    secret_values: set[str] = field(default_factory=set)
+
+    def is_secret(self, value: Any) -> bool:
+        return not isinstance(value, dict | list) and value is not None \
+            and str(value) in self.secret_values
 
     def value_at(self, path: Path_) -> Position:
         """Position of the value at `path`, or of its nearest located ancestor."""
@@ -61,6 +88,22 @@ class Located:
             path = path[:-1]
         return self.values.get((), (1, 1))
 
+    def display_text(self) -> str:
+        """`text` with every literal credential masked, for snippets in any output."""
+        if not self.secret_spans:
+            return self.text
+        # Split as the parser counts lines (\r, \x85 and \u2028 end lines too).
+        lines = self.text.splitlines(keepends=True)
+        for (start_line, start_col), (end_line, end_col) in self.secret_spans:
+            for number in range(start_line, min(end_line, len(lines)) + 1):
+                line = lines[number - 1]
+                body = line.rstrip("\r\n\x85\u2028\u2029\x0b\x0c\x1c\x1d\x1e")
+                first = start_col - 1 if number == start_line else 0
+                last = min(end_col - 1 if number == end_line else len(body), len(body))
+                if last > first:
+                    lines[number - 1] = line[:first] + "*" * (last - first) + line[last:]
+        return "".join(lines)
+
 
 def _nearest(table: dict[Path_, Position], path: Path_) -> Position:
     while path and path not in table:
@@ -68,24 +111,19 @@ def _nearest(table: dict[Path_, Position], path: Path_) -> Position:
     return table.get(path, (1, 1))
 
 
-class _Abort(Exception):
-    def __init__(self, diag: Diagnostic) -> None:
-        self.diag = diag
-
-
 def read_source(path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Located:
     """Read and load one file; every failure becomes a located diagnostic."""
     doc = Located(file=display, text="")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            doc.diagnostics.append(diagnostic(
-                "FLOE-E009", f"file is {size} bytes; the limit is {max_bytes} bytes", file=display))
-            return doc
-        raw = path.read_bytes()
+        raw = read_bounded(path, max_bytes)
+    except TooLarge as exc:
+        doc.diagnostics.append(too_large(exc.size, max_bytes, display))
+        return doc
     except OSError as exc:
+        hint = "Pass files, not directories (e.g. dir/*.yaml)." \
+            if isinstance(exc, IsADirectoryError) else None
         doc.diagnostics.append(diagnostic(
-            "FLOE-E001", f"cannot read file: {exc.strerror or exc}", file=display))
+            "FLOE-E001", f"cannot read file: {exc.strerror or exc}", file=display, hint=hint))
         return doc
     return load_bytes(raw, display, max_bytes=max_bytes)
 
@@ -93,59 +131,34 @@ def read_source(path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) ->
 def load_bytes(raw: bytes, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Located:
     doc = Located(file=display, text="")
     if len(raw) > max_bytes:
-        doc.diagnostics.append(diagnostic(
-            "FLOE-E009", f"file is {len(raw)} bytes; the limit is {max_bytes} bytes", file=display))
+        doc.diagnostics.append(too_large(len(raw), max_bytes, display))
         return doc
-    if b"\x00" in raw:
-        doc.diagnostics.append(diagnostic(
-            "FLOE-E012", "file contains NUL bytes; it is not YAML text", file=display))
-        return doc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line, col = _byte_position(raw, exc.start)
-        doc.diagnostics.append(diagnostic(
-            "FLOE-E002", f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
-            file=display, line=line, column=col))
+    text, problem = decode(raw, display)
+    if text is None:
+        doc.diagnostics.append(problem)  # type: ignore[arg-type]
         return doc
     doc = load_text(text, display)
     doc.sha256 = hashlib.sha256(raw).hexdigest()
     return doc
 
 
-def _byte_position(raw: bytes, offset: int) -> Position:
-    before = raw[:offset]
-    line_start = before.rfind(b"\n") + 1
-    column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
-    return before.count(b"\n") + 1, column
-
-
 def load_text(text: str, display: str) -> Located:
     doc = Located(file=display, text=text)
+    builder = _Builder(doc)
     try:
-        node, constructor = _compose(text)
-    except _Abort as abort:
-        doc.diagnostics.append(abort.diag)
-        return doc
-    except RecursionError:
-        doc.diagnostics.append(_too_deep(display, (1, 1)))
-        return doc
-    except Exception as exc:  # ruamel raises YAMLError subclasses; anything else is a bug in input
-        doc.diagnostics.append(_yaml_error(exc, display, text))
-        return doc
-    if node is None:
-        doc.diagnostics.append(diagnostic(
-            "FLOE-E004", "file has no YAML content", file=display, line=1, column=1))
-        return doc
-    budget = max(MIN_NODE_BUDGET, MAX_NODES_PER_BYTE * len(text))
-    builder = _Builder(doc, budget, constructor)
-    try:
-        doc.data = builder.build(node, (), 0)
+        builder.run(_events(text))
     except _Abort as abort:
         doc.data = None
         doc.diagnostics.append(abort.diag)
         return doc
-    if not isinstance(doc.data, dict):
+    except Exception as exc:  # ruamel's scanner/parser errors: the input is not YAML
+        doc.data = None
+        doc.diagnostics.append(_yaml_error(exc, display, text))
+        return doc
+    if not builder.documents:
+        doc.diagnostics.append(diagnostic(
+            "FLOE-E004", "file has no YAML content", file=display, line=1, column=1))
+    elif not isinstance(doc.data, dict):
         line, col = doc.value_at(())
         doc.diagnostics.append(diagnostic(
             "FLOE-E005", f"top level is a {_yaml_type(doc.data)}, expected a mapping",
@@ -153,42 +166,26 @@ def load_text(text: str, display: str) -> Located:
     return doc
 
 
-def _compose(text: str) -> tuple[Any, Any]:
-    """The node graph of `text` and a constructor for its scalars."""
-    from ruamel.yaml import YAML
+def _events(text: str) -> Callable[[], Any]:
+    """A function returning the next parser event for `text`, then None.
 
-    # The C composer recurses in C and cannot be stopped by Python's recursion
-    # limit; hand suspiciously nested input to the pure one, which raises
-    # RecursionError that we report.
-    pure = _may_nest_deeply(text)
+    ruamel.yaml.clib's C parser is called directly: its `get_event` is ~10x faster than
+    ruamel's pure-Python parser and saves the generator that `YAML.parse` wraps it in.
+    """
     try:
-        yaml = YAML(typ="safe", pure=pure)
-    except Exception:  # no C extension on this interpreter
-        yaml = YAML(typ="safe", pure=True)
-    return yaml.compose(text), yaml.constructor
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - no C extension on this interpreter
+        from ruamel.yaml import YAML
 
-
-def _may_nest_deeply(text: str) -> bool:
-    if text.count("[") + text.count("{") + text.count("- ") < MAX_DEPTH:
-        return False
-    depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    indent = max((len(ln) - len(ln.lstrip(" -")) for ln in text.splitlines()), default=0)
-    return deepest >= MAX_DEPTH or indent >= MAX_DEPTH
+        return partial(next, iter(YAML(typ="safe", pure=True).parse(text)), None)
+    next_event: Callable[[], Any] = CParser(text).get_event
+    return next_event
 
 
 def _yaml_error(exc: Exception, display: str, text: str) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    if "expected a single document" in str(exc):
-        return diagnostic("FLOE-E008", "file holds more than one YAML document",
-                          file=display, line=line, column=col)
     if type(exc).__name__ == "ReaderError":
         position = getattr(exc, "position", 0)
         line = text.count("\n", 0, position) + 1
@@ -205,112 +202,381 @@ def _yaml_error(exc: Exception, display: str, text: str) -> Diagnostic:
     return diagnostic("FLOE-E003", message, file=display, line=line, column=col, hint=hint)
 
 
-def _too_deep(display: str, pos: Position) -> Diagnostic:
-    return diagnostic("FLOE-E011", f"document is nested more than {MAX_DEPTH} levels deep",
-                      file=display, line=pos[0], column=pos[1])
-
-
 def _yaml_type(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def _mark(node: Any) -> Position:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _start(event: Any) -> Position:
+    mark = event.start_mark
+    return mark.line + 1, mark.column + 1
 
 
-class _Builder:
-    """Turns composed nodes into plain data, recording positions as it goes."""
-
-    def __init__(self, doc: Located, budget: int, constructor: Any) -> None:
-        self.doc = doc
-        self.budget = budget
-        self.constructor = constructor
-        self.scalar: dict[str, Callable[[Any], Any]] = {
-            _CORE + "null": lambda n: None,
-            _CORE + "bool": self.constructor.construct_yaml_bool,
-            _CORE + "int": self.constructor.construct_yaml_int,
-            _CORE + "float": self.constructor.construct_yaml_float,
-            # Dates stay the text the user wrote: the artifact is JSON.
-            _CORE + "timestamp": lambda n: n.value,
-            _CORE + "str": lambda n: n.value,
-        }
-
-    def build(self, node: Any, path: Path_, depth: int) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            raise _Abort(diagnostic(
-                "FLOE-E011", "YAML aliases expand to too many nodes (possible alias bomb)",
-                file=self.doc.file, line=_mark(node)[0], column=_mark(node)[1]))
-        if depth > MAX_DEPTH:
-            raise _Abort(_too_deep(self.doc.file, _mark(node)))
-        self.doc.values.setdefault(path, _mark(node))
-        kind = node.id
-        if kind == "scalar":
-            return self._scalar(node, path)
-        if kind == "sequence":
-            self._check_tag(node, _CORE + "seq")
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        self._check_tag(node, _CORE + "map")
-        return self._mapping(node, path, depth)
-
-    def _scalar(self, node: Any, path: Path_) -> Any:
-        construct = self.scalar.get(node.tag)
-        if construct is None:
-            self._unsupported_tag(node)
-            return node.value
-        value = construct(node)
-        if isinstance(value, str) and _TEMPLATE.search(value):
-            self.doc.templated.append(path)
-        return value
-
-    def _check_tag(self, node: Any, expected: str) -> None:
-        if node.tag != expected:
-            self._unsupported_tag(node)
-
-    def _unsupported_tag(self, node: Any) -> None:
-        line, col = _mark(node)
-        self.doc.diagnostics.append(diagnostic(
-            "FLOE-E007", f"unsupported YAML tag {_short_tag(node.tag)}",
-            file=self.doc.file, line=line, column=col))
-
-    def _mapping(self, node: Any, path: Path_, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        merged: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _CORE + "merge":
-                merged.update(self._merge_source(value_node, path, depth))
-                continue
-            if key_node.id != "scalar":
-                line, col = _mark(key_node)
-                self.doc.diagnostics.append(diagnostic(
-                    "FLOE-E005", "mapping keys must be plain scalars",
-                    file=self.doc.file, line=line, column=col))
-                continue
-            key = str(key_node.value)
-            child = (*path, key)
-            if key in result:
-                first = self.doc.keys[child]
-                line, col = _mark(key_node)
-                self.doc.diagnostics.append(diagnostic(
-                    "FLOE-E006", f"duplicate key '{key}' (first defined at line {first[0]})",
-                    file=self.doc.file, line=line, column=col))
-                continue
-            self.doc.keys[child] = _mark(key_node)
-            result[key] = self.build(value_node, child, depth + 1)
-        for key, value in merged.items():
-            result.setdefault(key, value)
-        return result
-
-    def _merge_source(self, node: Any, path: Path_, depth: int) -> dict[str, Any]:
-        sources = node.value if node.id == "sequence" else [node]
-        combined: dict[str, Any] = {}
-        for source in reversed(sources):  # earlier sources win, as in YAML 1.1 merge
-            value = self.build(source, path, depth + 1)
-            if isinstance(value, dict):
-                combined.update(value)
-        return combined
+def _end(event: Any) -> Position:
+    mark = event.end_mark
+    return mark.line + 1, mark.column + 1
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag
+
+
+class _Abort(Exception):
+    def __init__(self, diag: Diagnostic) -> None:
+        self.diag = diag
+
+
+# The builder's stack holds one frame per open collection, of one of these kinds.
+_MAP, _SEQ, _MERGES, _SKIP = range(4)
+
+
+class _Frame:
+    """An open collection: a mapping, a sequence, the list after `<<:`, or a skipped key.
+
+    `weak` frames (merge sources) never override positions the mapping itself records;
+    `shadow` frames (the value of a duplicate or rejected key) are built, so that their
+    credentials are found and masked, but their value is then dropped (at the `drop` frame).
+    """
+
+    __slots__ = ("depth", "drop", "key", "key_lines", "kind", "merge", "merged", "path",
+                 "result", "shadow", "skip_value", "start", "weak")
+
+    def __init__(self, kind: int, path: Path_, start: Position, *, weak: bool = False,
+                 shadow: bool = False, drop: bool = False) -> None:
+        self.kind = kind
+        self.path = path
+        self.start = start
+        self.weak = weak or shadow
+        self.shadow = shadow
+        self.drop = drop
+        self.result: Any = {} if kind == _MAP else []
+        self.merged: dict[str, Any] = {}
+        self.key_lines: dict[str, int] = {}
+        self.key: str | None = None  # in a mapping, None: the next node is a key
+        self.merge = False  # the next node is the value of `<<`
+        self.skip_value = False  # the next node is the value of a duplicate/rejected key
+        self.depth = 1  # for _SKIP: collections still open inside the skipped key
+
+
+class _Builder:
+    """Plain data from parser events, recording positions as it goes."""
+
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.file = doc.file
+        self.values = doc.values
+        self.spans = doc.secret_spans
+        self.stack: list[_Frame] = []
+        self.documents = 0
+        self.nodes = 0  # written out in the file
+        self.expanded = 0  # built again by replaying an anchor
+        self.replaying = 0
+        self.expanding: Position = (1, 1)  # the alias in the file being expanded
+        # Anchors: the events of each anchored node, replayed for each alias.
+        self.record: list[Any] = []
+        self.open_anchors: list[tuple[str, int, int]] = []  # name, start in record, depth
+        self.anchors: dict[str, list[Any]] = {}
+        self.depth = 0  # open collections, skipped and replayed ones included
+        self.last_end: Position = (1, 1)
+
+    def run(self, next_event: Callable[[], Any]) -> None:
+        sources = [next_event]  # the file's events, then the anchors being replayed
+        while sources:
+            event = sources[-1]()
+            if event is None:
+                sources.pop()
+                self.replaying = len(sources) - 1
+                continue
+            kind = type(event)
+            if kind is ScalarEvent:
+                if self.open_anchors or event.anchor is not None:
+                    self._remember(event, kind)
+                self._scalar(event)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                self._remember(event, kind)
+                self.depth += 1
+                if self.depth > MAX_DEPTH + 1:  # the top-level mapping is level 0
+                    raise _Abort(diagnostic(
+                        "FLOE-E011", f"document is nested more than {MAX_DEPTH} levels deep",
+                        file=self.file, line=event.start_mark.line + 1,
+                        column=event.start_mark.column + 1))
+                self._collection(event, kind is MappingStartEvent)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                self._remember(event, kind)
+                self.depth -= 1
+                self._end_collection()
+            elif kind is AliasEvent:
+                if self.open_anchors and not self.replaying:
+                    self.record.append(event)
+                replay = self._alias(event)
+                if replay is not None:
+                    if not self.replaying:
+                        self.expanding = _start(event)
+                    sources.append(partial(next, iter(replay), None))
+                    self.replaying = len(sources) - 1
+            elif kind is DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    line, col = _start(event)
+                    raise _Abort(diagnostic(
+                        "FLOE-E008", "file holds more than one YAML document",
+                        file=self.file, line=line, column=col))
+
+    # -- anchors and aliases -------------------------------------------------
+
+    def _remember(self, event: Any, kind: type) -> None:
+        """Keep the events of anchored nodes, to replay them for aliases."""
+        if self.replaying:
+            return
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and kind is ScalarEvent:
+            self.anchors[anchor] = [event]
+        elif anchor is not None:  # a collection: recorded until its end event
+            self.open_anchors.append((anchor, len(self.record), self.depth + 1))
+        if self.open_anchors:
+            self.record.append(event)
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                while self.open_anchors and self.open_anchors[-1][2] == self.depth:
+                    name, begin, _ = self.open_anchors.pop()
+                    self.anchors[name] = self.record[begin:]
+                if not self.open_anchors:
+                    self.record = []
+
+    def _alias(self, event: Any) -> list[Any] | None:
+        name = event.anchor
+        line, col = _start(event)
+        if any(open_name == name for open_name, _, _ in self.open_anchors):
+            raise _Abort(diagnostic(
+                "FLOE-E011", f"alias *{name} refers to a node that contains it",
+                file=self.file, line=line, column=col))
+        replay = self.anchors.get(name)
+        if replay is None:
+            raise _Abort(diagnostic("FLOE-E003", f"alias *{name} names no anchor defined before it",
+                                    file=self.file, line=line, column=col,
+                                    hint=f"Define `&{name}` before using `*{name}`."))
+        top = self.stack[-1] if self.stack else None
+        if top is None or top.kind != _MAP:
+            return None if top is not None and top.kind == _SKIP else replay
+        if top.key is None:  # an alias as a key: fine if it names a plain scalar
+            if len(replay) == 1 and type(replay[0]) is ScalarEvent:
+                return replay
+            self._reject_key(line, col)
+            return None
+        if top.skip_value:
+            top.key, top.skip_value = None, False
+            return None
+        return replay
+
+    def _count(self) -> None:
+        if not self.replaying:
+            self.nodes += 1
+            return
+        self.expanded += 1
+        if self.expanded > ALIAS_NODE_FLOOR + ALIAS_NODES_PER_NODE * self.nodes:
+            line, col = self.expanding
+            raise _Abort(diagnostic(
+                "FLOE-E011", "YAML aliases expand to too many nodes (possible alias bomb)",
+                file=self.file, line=line, column=col))
+
+    # -- nodes -----------------------------------------------------------------
+
+    def _scalar(self, event: Any) -> None:
+        stack = self.stack
+        top = stack[-1] if stack else None
+        mark = event.end_mark
+        self.last_end = (mark.line + 1, mark.column + 1)
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1)
+        if top is None:
+            path: Path_ = ()
+        elif top.kind == _MAP:
+            key = top.key
+            if key is None:
+                self._key(top, event, position)
+                return
+            if top.skip_value:
+                if key and is_credential_key(key):  # a duplicate: still never shown
+                    self.spans.append((position, self.last_end))
+                top.key, top.skip_value = None, False
+                return
+            if top.merge:
+                self._bad_merge(position)
+                return
+            path = (*top.path, key)
+        elif top.kind == _SEQ:
+            path = (*top.path, len(top.result))
+        elif top.kind == _SKIP:
+            return
+        else:
+            self._bad_merge(position)
+            return
+        self._count()
+        if top is not None and top.weak:
+            self.values.setdefault(path, position)
+        else:
+            self.values[path] = position
+        if event.ctag is None and event.implicit[0]:
+            value = resolve_plain(event.value)
+        else:
+            value = self._tagged_value(event, position)
+        if type(value) is str and ("{{" in value or "{%" in value) \
+                and (top is None or not top.shadow):
+            self.doc.templated.append(path)
+        self._attach(value, position, self.last_end)
+
+    def _tagged_value(self, event: Any, position: Position) -> Any:
+        tag = event.ctag
+        if tag is None:  # quoted, or a block scalar
+            return event.value
+        tag = str(tag)
+        if tag == "!":
+            return event.value
+        try:
+            return construct_tagged(tag, event.value)
+        except BadScalar as exc:
+            self.doc.diagnostics.append(diagnostic(
+                "FLOE-E104", f"the value tagged {_short_tag(tag)} is not a valid {exc}",
+                file=self.file, line=position[0], column=position[1],
+                hint=f"Remove the {_short_tag(tag)} tag, or fix the value."))
+        except KeyError:
+            self._unsupported_tag(tag, position)
+        return event.value
+
+    def _key(self, frame: _Frame, event: Any, position: Position) -> None:
+        tag = event.ctag
+        key = event.value
+        if tag is None and event.implicit[0] and key == "<<":
+            frame.merge = True
+            frame.key = "<<"
+            return
+        if tag is not None and str(tag) not in ("!", CORE + "str"):
+            self._unsupported_tag(str(tag), position)
+        frame.key = key
+        if key in frame.key_lines:
+            self.doc.diagnostics.append(diagnostic(
+                "FLOE-E006", f"duplicate key '{key}' (first defined at line "
+                f"{frame.key_lines[key]})", file=self.file, line=position[0],
+                column=position[1]))
+            frame.skip_value = True
+            return
+        frame.key_lines[key] = position[0]
+        child = (*frame.path, key)
+        if frame.weak:
+            self.doc.keys.setdefault(child, position)
+        else:
+            self.doc.keys[child] = position
+
+    def _reject_key(self, line: int, col: int) -> None:
+        self.doc.diagnostics.append(diagnostic(
+            "FLOE-E005", "mapping keys must be plain scalars", file=self.file, line=line,
+            column=col))
+        top = self.stack[-1]
+        top.key = ""
+        top.skip_value = True
+
+    def _collection(self, event: Any, is_map: bool) -> None:
+        top = self.stack[-1] if self.stack else None
+        position = _start(event)
+        kind = _MAP if is_map else _SEQ
+        if top is not None and top.kind == _SKIP:
+            top.depth += 1
+            return
+        if top is not None and top.kind == _MAP:
+            if top.key is None:
+                self._reject_key(*position)
+                self.stack.append(_Frame(_SKIP, top.path, position))
+                return
+            if top.skip_value:  # built in the shadows, then dropped
+                self._count()
+                self.stack.append(_Frame(kind, (*top.path, top.key or "?"), position,
+                                         shadow=True, drop=True))
+                return
+        self._count()
+        tag = event.ctag
+        if tag is not None and str(tag) not in ("!", _MAP_TAG if is_map else _SEQ_TAG):
+            self._unsupported_tag(str(tag), position)
+        if top is not None and (top.merge or top.kind == _MERGES):
+            # A merge source: its keys land in the enclosing mapping, without overriding it.
+            if is_map:
+                self.stack.append(_Frame(_MAP, top.path, position, weak=True, shadow=top.shadow))
+            elif top.kind == _MAP:
+                self.stack.append(_Frame(_MERGES, top.path, position, weak=True,
+                                         shadow=top.shadow))
+            else:
+                self._bad_merge(position)
+                self.stack.append(_Frame(_SEQ, top.path, position, shadow=True, drop=True))
+            return
+        if top is None:
+            path: Path_ = ()
+        elif top.kind == _MAP:
+            path = (*top.path, top.key)  # type: ignore[arg-type]
+        else:
+            path = (*top.path, len(top.result))
+        if top is not None and top.weak:
+            self.values.setdefault(path, position)
+        else:
+            self.values[path] = position
+        self.stack.append(_Frame(kind, path, position, weak=top is not None and top.weak,
+                                 shadow=top is not None and top.shadow))
+
+    def _end_collection(self) -> None:
+        frame = self.stack.pop()
+        if frame.kind == _SKIP:
+            frame.depth -= 1
+            if frame.depth:
+                self.stack.append(frame)
+            return  # the parent now skips the rejected key's value
+        if frame.kind == _MAP:
+            value: Any = frame.result
+            for key, merged in frame.merged.items():
+                value.setdefault(key, merged)
+        elif frame.kind == _MERGES:
+            value = {}
+            for source in reversed(frame.result):  # earlier sources win
+                value.update(source)
+        else:
+            value = frame.result
+        if frame.drop:
+            top = self.stack[-1] if self.stack else None
+            if top is not None and top.kind == _MAP:
+                top.key, top.skip_value, top.merge = None, False, False
+            return
+        self._attach(value, frame.start, self.last_end)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _attach(self, value: Any, start: Position, end: Position) -> None:
+        """Hand a finished node to the collection that holds it."""
+        if not self.stack:
+            if self.doc.data is None:
+                self.doc.data = value
+            return
+        top = self.stack[-1]
+        if top.kind != _MAP:
+            top.result.append(value)
+            return
+        key = top.key
+        if top.merge:
+            if isinstance(value, dict):
+                top.merged.update(value)
+        elif key is not None:
+            top.result[key] = value
+            if is_credential_key(key) and holds_literal_secret(value):
+                self.spans.append((start, end))
+                self.doc.secret_values.update(literal_secrets(value))
+        top.key = None
+        top.merge = False
+
+    def _bad_merge(self, position: Position) -> None:
+        self.doc.diagnostics.append(diagnostic(
+            "FLOE-E005", "`<<` (merge) takes a mapping or a list of mappings",
+            file=self.file, line=position[0], column=position[1]))
+        top = self.stack[-1]
+        if top.kind == _MAP:
+            top.key = None
+            top.merge = False
+
+    def _unsupported_tag(self, tag: str, position: Position) -> None:
+        self.doc.diagnostics.append(diagnostic(
+            "FLOE-E007", f"unsupported YAML tag {_short_tag(tag)}",
+            file=self.file, line=position[0], column=position[1]))

@@ -31,8 +31,8 @@ def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
     """The file's kind from its `kind:` key, else from its file name."""
     data = doc.data if isinstance(doc.data, dict) else {}
     declared = data.get("kind")
-    if declared in MODELS:
-        return declared, []
+    if isinstance(declared, str) and declared in MODELS:  # `kind: [..]` is not hashable
+        return declared, []  # type: ignore[return-value]
     stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
     by_name = _FILE_NAMES.get(stem)
     if by_name is not None:
@@ -116,7 +116,10 @@ def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic
         return diagnostic("FLOE-E102", f"unknown field '{key}' in {dotted(path[:-1])}",
                           file=doc.file, line=line, column=col, hint=hint)
     line, col = doc.value_at(path)
-    value = _show(err.get("input"), secret=is_credential_key(str(leaf)))
+    # `approved_plugins: {token: [12345]}` errs at token[0]: any credential key above counts.
+    secret = any(isinstance(part, str) and is_credential_key(part) for part in path) \
+        or doc.is_secret(err.get("input"))
+    value = _show(err.get("input"), secret=secret)
     got = f", got {value}" if value else ""
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):

@@ -11,19 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from floe_compiler.acyclic import acyclic_work
 from floe_compiler.checks import check_manifest, check_project, check_spec
 from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
-from floe_compiler.emit import build_artifact
 from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
-from floe_compiler.models.artifact import CompiledArtifacts
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 from floe_compiler.parse import MODELS, Kind, detect_kind, parse
+
+if TYPE_CHECKING:  # emit and the artifact model are for compile only: validate starts faster
+    from floe_compiler.models.artifact import CompiledArtifacts
 
 # Codes after which the run could not even look at the input: exit status 2.
 IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
@@ -83,7 +85,8 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     kind, problems = detect_kind(doc)
     doc.diagnostics.extend(problems)
     declared = doc.data.get("kind")
-    if expect is not None and declared in MODELS and declared != expect:
+    if expect is not None and isinstance(declared, str) and declared in MODELS \
+            and declared != expect:
         line, col = doc.value_at(("kind",))
         doc.diagnostics.append(diagnostic(
             "FLOE-E207", f"expected a {expect} file, but this is a {declared}",
@@ -107,16 +110,18 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
     if options.strict:
         diags = [d.escalated() for d in diags]
     unique = sorted(set(diags), key=sort_key)
-    return Report(unique, {f.doc.file: f.doc.text for f in files}, len(files))
+    # Snippets are cut from the text with every literal credential masked.
+    return Report(unique, {f.doc.file: f.doc.display_text() for f in files}, len(files))
 
 
 def validate_paths(paths: Iterable[Path], options: Options) -> Report:
     checked = []
-    for path in paths:
-        doc = load(path, options)
-        render(doc, options)
-        checked.append(check_file(doc, options))
-    return finish(checked, options)
+    with acyclic_work():
+        for path in paths:
+            doc = load(path, options)
+            render(doc, options)
+            checked.append(check_file(doc, options))
+        return finish(checked, options)
 
 
 @dataclass
@@ -141,7 +146,13 @@ def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
                                  file=spec.file, line=line, column=col,
                                  hint="Pass --manifest with a local copy of the manifest.")]
     path = Path(spec.file).parent / ref
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, say
+        problem = getattr(exc, "strerror", None) or str(exc)
+        return None, [diagnostic("FLOE-E206", f"platform.manifest cannot be opened: {problem}",
+                                 file=spec.file, line=line, column=col)]
+    if not found:
         return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' not found "
                                  f"(looked for {path})", file=spec.file, line=line, column=col)]
     return path, []
@@ -149,6 +160,12 @@ def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
 
 def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
                   compiled_at: str | None = None) -> Compiled:
+    with acyclic_work():
+        return _compile(spec_path, manifest_path, options, compiled_at)
+
+
+def _compile(spec_path: Path, manifest_path: Path | None, options: Options,
+             compiled_at: str | None) -> Compiled:
     spec_doc = load(spec_path, options)
     render(spec_doc, options)
     spec = check_file(spec_doc, options, expect="FloeSpec")
@@ -173,6 +190,8 @@ def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
     artifact = None
     if not errors and manifest is not None and isinstance(spec.model, FloeSpec) \
             and isinstance(manifest.model, PlatformManifest):
+        from floe_compiler.emit import build_artifact
+
         artifact = build_artifact(spec_doc, spec.model, manifest.doc, manifest.model, compiled_at)
     return Compiled(report, artifact, errors)
 

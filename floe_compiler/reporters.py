@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 
 from floe_compiler import __version__
-from floe_compiler.credentials import redact_line
+from floe_compiler.credentials import redact_lines
 from floe_compiler.diagnostics import CODES, Diagnostic, Severity
 
 CONTEXT_LINES = 1
@@ -14,9 +14,12 @@ CONTEXT_LINES = 1
 
 def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
     out: list[str] = []
+    lines_of: dict[str, list[str]] = {}  # split each file once, not once per diagnostic
     for d in diags:
         out.append(f"{d.file}:{d.line}:{d.column}: {d.code} {d.severity.value}: {d.message}")
-        out.extend(_snippet(sources.get(d.file, ""), d.line, d.column))
+        if d.file not in lines_of:
+            lines_of[d.file] = redact_lines(sources.get(d.file, "").splitlines())
+        out.extend(_snippet(lines_of[d.file], d.line, d.column))
         if d.hint:
             out.append(f"  hint: {d.hint}")
         out.append("")
@@ -27,15 +30,14 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: 
     return "\n".join(out) + "\n"
 
 
-def _snippet(text: str, line: int, column: int) -> list[str]:
+def _snippet(lines: Sequence[str], line: int, column: int) -> list[str]:
     """Source lines around `line`, credentials masked, with a caret under `column`."""
-    lines = text.splitlines()
     if not 0 < line <= len(lines):
         return []
     width = len(str(min(line + CONTEXT_LINES, len(lines))))
     out = []
     for number in range(max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES) + 1):
-        source = redact_line(lines[number - 1].replace("\t", " "))
+        source = lines[number - 1].replace("\t", " ")
         out.append(f"  {number:>{width}} | {source}")
         if number == line:
             out.append(f"  {' ' * width} | {' ' * max(column - 1, 0)}^")

@@ -142,7 +142,7 @@ def test_duplicate_names(run: Run, write: Write) -> None:
     (b"kind: FloeSpec\nkind: Manifest\n", "FLOE-E006", 2),
     (b"kind: FloeSpec\nx: !!python/object:os.system ls\n", "FLOE-E007", 2),
     (b"kind: FloeSpec\n---\nkind: Manifest\n", "FLOE-E008", 2),
-    (b"kind: FloeSpec\x00\x01", "FLOE-E012", 0),
+    (b"kind: FloeSpec\x00\x01", "FLOE-E012", 1),
     (b"kind: FloeSpec\nmetadata:\n\tname: x\n", "FLOE-E003", 3),
 ])
 def test_broken_files_are_located_diagnostics(run: Run, write: Write, content: bytes, code: str, line: int) -> None:

@@ -29,4 +29,7 @@ FORBIDDEN_ENVIRONMENT_FIELDS = frozenset({
 class FrozenModel(BaseModel):
     """Immutable, and unknown keys are errors (a typo must never pass silently)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)
+    # defer_build: a model's validator is built on first use, so validating only floe.yaml
+    # never builds the manifest's (measured: -4 ms of ~190 ms per `floe validate floe.yaml`).
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False,
+                              defer_build=True)
