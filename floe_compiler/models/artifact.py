@@ -6,14 +6,14 @@ Self-describing like dbt's artifacts: `schema_version` names the JSON Schema who
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import ConfigDict, Field
 
 from floe_compiler.models.common import FrozenModel
 from floe_compiler.models.spec import ScheduleSpec
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION: Final = "1.0.0"
 SCHEMA_ID = f"https://floe.dev/schemas/compiled-artifacts/v{SCHEMA_VERSION}.json"
 
 DEFAULT_RETRY: dict[str, Any] = {
