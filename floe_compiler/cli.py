@@ -48,6 +48,40 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int) ->
     sys.exit(report.exit_code)
 
 
+@cli.command("schema")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("schemas"), show_default=True,
+              help="Where to write the schemas (draft-07 copies go to its draft-07/).")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 naming every file that differs from the models.")
+def schema_command(output_dir: Path, check: bool) -> None:
+    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact.
+
+    Point your editor at them for completion and hover (see the README).
+    """
+    from floe_compiler.schemas import drifted, write
+
+    if check:
+        stale = drifted(output_dir)
+        for path in stale:
+            why = "is missing" if not path.is_file() else "differs from the models"
+            click.echo(f"floe: {path} {why}; run `floe schema --output-dir {output_dir}`",
+                       err=True)
+        if stale:
+            sys.exit(1)
+        click.echo(f"the schemas in {output_dir}/ are up to date")
+        return
+    try:
+        written = write(output_dir)
+    except OSError as exc:
+        click.echo(f"floe: cannot write to {output_dir}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo(f"the schemas in {output_dir}/ are up to date")
+
+
 def _compiled_at(timestamp: bool) -> str | None:
     """Reproducible by default: a time only when asked (--timestamp) or pinned by the
     reproducible-builds convention SOURCE_DATE_EPOCH."""
