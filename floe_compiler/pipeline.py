@@ -9,7 +9,7 @@ for library users, raising every error at once as a `CompilationError`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from floe_compiler.parse import MODELS, Kind, detect_kind, parse
 
 # Codes after which the run could not even look at the input: exit status 2.
 IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
+RENDERED_TYPE_HINT = ("A value that is one {{ expression }} is read as YAML reads an unquoted "
+                      "value (42 is a number); end it with `| string` to keep it text.")
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,28 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
         return checked
     checked.kind = kind
     checked.model, problems = parse(doc, MODELS[kind])
-    doc.diagnostics.extend(problems)
+    doc.diagnostics.extend(_not_after_templates(doc, problems))
     doc.diagnostics.extend(check_spec(doc) if kind == "FloeSpec" else check_manifest(doc))
     return checked
+
+
+def _not_after_templates(doc: Located, problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Schema findings, minus those on values whose template failed (they still hold the
+    template text: one mistake, one report), with a hint for a rendered value of the
+    wrong type."""
+    if not doc.templated:
+        return problems
+    failed = {(d.line, d.column) for d in doc.diagnostics if d.code.startswith("FLOE-E3")}
+    rendered = {doc.value_at(path) for path in doc.templated}
+    kept = []
+    for p in problems:
+        where = (p.line, p.column)
+        if where in failed:
+            continue
+        if p.code == "FLOE-E103" and where in rendered:
+            p = replace(p, hint=RENDERED_TYPE_HINT)
+        kept.append(p)
+    return kept
 
 
 def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagnostic] = ()
