@@ -20,6 +20,7 @@ from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnosti
 from floe_compiler.emit import build_artifact
 from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
+from floe_compiler.modeline import read_modeline
 from floe_compiler.models.artifact import CompiledArtifacts
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
@@ -83,7 +84,8 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     if not isinstance(doc.data, dict):
         return checked
     kind, problems = detect_kind(doc)
-    doc.diagnostics.extend(problems)
+    if expect is None:  # with an expected kind, a wrong `kind:` is a schema error instead
+        doc.diagnostics.extend(problems)
     declared = doc.data.get("kind")
     if expect is not None and declared in MODELS and declared != expect:
         line, col = doc.value_at(("kind",))
@@ -131,12 +133,28 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
     return Report(unique, {f.doc.file: f.doc.text for f in files}, len(files))
 
 
+def check_with_modeline(doc: Located, source: Path, options: Options) -> CheckedFile:
+    """`check_file`, honouring a `# yaml-language-server: $schema=` modeline: naming one of
+    floe's schemas sets the kind; naming another local schema has the file checked
+    against that schema too (and, if it is no floe file, against that schema alone)."""
+    modeline = read_modeline(doc, source) if doc.data is not None else None
+    if modeline is None:
+        return check_file(doc, options)
+    if modeline.schema_key is not None:
+        from floe_compiler.foreign_schema import check_against_schema
+
+        doc.diagnostics.extend(check_against_schema(doc, modeline))
+        if detect_kind(doc)[0] is None:
+            return CheckedFile(doc)
+    return check_file(doc, options, expect=modeline.kind)
+
+
 def validate_paths(paths: Iterable[Path], options: Options) -> Report:
     checked = []
     for path in paths:
         doc = load(path, options)
         render(doc, options)
-        checked.append(check_file(doc, options))
+        checked.append(check_with_modeline(doc, path, options))
     return finish(checked, options)
 
 
