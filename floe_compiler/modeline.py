@@ -54,14 +54,14 @@ def read_modeline(doc: Located, source: Path) -> Modeline | None:
     line = doc.text.count("\n", 0, match.start("target")) + 1
     column = match.start("target") - (doc.text.rfind("\n", 0, match.start("target")) + 1) + 1
     here = Modeline(target, line, column)
-    scheme = urlparse(target).scheme
-    if len(scheme) > 1 and scheme != "file":  # one letter: a Windows drive
+    url = urlparse(target)
+    if len(url.scheme) > 1 and url.scheme != "file":  # one letter: a Windows drive
         return _with_kind(doc, here, KIND_BY_SCHEMA_ID.get(target))
-    path = Path(unquote(urlparse(target).path)) if scheme == "file" else Path(target)
-    path = path if path.is_absolute() else source.parent / path
+    path = Path(unquote(url.path)) if url.scheme == "file" else Path(target)
+    path = (path if path.is_absolute() else source.parent / path).resolve()
     try:
-        stat = path.resolve().stat()
-        key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
         schema = parsed_schema(*key)
     except (OSError, ValueError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

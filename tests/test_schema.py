@@ -289,15 +289,14 @@ resource_presets:
 }
 
 
-@pytest.mark.parametrize(("text", "valid"), SPEC_CASES.values(), ids=SPEC_CASES.keys())
-def test_model_and_schema_agree_on_floe_yaml(text: str, valid: bool) -> None:
-    assert verdicts("FloeSpec", data_of(text)) == dict.fromkeys(
-        ["model", "schema 2020-12", "schema draft-07"], valid)
+CASES = [pytest.param(kind, text, valid, id=f"{kind}: {name}")
+         for kind, cases in (("FloeSpec", SPEC_CASES), ("Manifest", MANIFEST_CASES))
+         for name, (text, valid) in cases.items()]
 
 
-@pytest.mark.parametrize(("text", "valid"), MANIFEST_CASES.values(), ids=MANIFEST_CASES.keys())
-def test_model_and_schema_agree_on_manifest_yaml(text: str, valid: bool) -> None:
-    assert verdicts("Manifest", data_of(text)) == dict.fromkeys(
+@pytest.mark.parametrize(("kind", "text", "valid"), CASES)
+def test_model_and_schema_agree(kind: str, text: str, valid: bool) -> None:
+    assert verdicts(kind, data_of(text)) == dict.fromkeys(
         ["model", "schema 2020-12", "schema draft-07"], valid)
 
 

@@ -124,11 +124,11 @@ class ManifestGovernance(FrozenModel):
     data_retention_days: int | None = Field(default=None, ge=1,
                                             description="Days data is kept.", examples=[90])
     default_ttl_hours: int | None = Field(default=None, ge=1,
-                                          description="Default time-to-live of tables, in hours.")
+                                          description="Default time-to-live, in hours.")
     snapshot_keep_last: int | None = Field(default=None, ge=1,
                                            description="Iceberg snapshots kept per table.")
     stale_table_recovery_mode: Literal["strict", "repair"] | None = Field(
-        default=None, description="What to do about tables left behind by a failed run.")
+        default=None, description="How stale tables are recovered.")
     quality_gates: QualityGates | None = None
     # Upstream sub-policies whose structure this compiler passes through unchanged.
     naming: dict[str, Any] | None = Field(default=None, description="Naming conventions.")
