@@ -103,13 +103,22 @@ def test_a_whole_value_expression_is_read_as_yaml_reads_a_plain_scalar(
     assert result == value and type(result) is type(value)
 
 
-def test_block_scalar_keeps_its_lines(write: Write) -> None:
+@pytest.mark.parametrize("plain", ["500", "-3", "+7", "007", "0o17", "0x1F", "1_000", "1.5", "1e3",
+                                   ".inf", "-.Inf", "true", "False", "null", "~", "yes", "on",
+                                   "2024-01-01", "2024-01-01T10:00:00Z", "1.0.0", "abc", "a b"])
+def test_retyping_agrees_with_the_loader(plain: str) -> None:
+    loaded = load_text(f"value: {plain}\n", "t.yaml").data["value"]
+    result = rendered("{{ var('x') }}", {"x": plain})
+    assert result == loaded and type(result) is type(loaded)
+
+
+def test_block_scalar_keeps_its_lines() -> None:
     doc = load_text("description: |\n  Orders for {{ var('region') }}.\n  Second line.\n", "t.yaml")
     render_templates(doc, {"region": "EU"})
     assert doc.data["description"] == "Orders for EU.\nSecond line.\n"
 
 
-def test_keys_and_plain_values_are_never_templates(run: Run, write: Write) -> None:
+def test_keys_and_plain_values_are_never_templates() -> None:
     doc = load_text("'{{ key }}': '{ not: a template }'\nplain: value\n", "t.yaml")
     assert doc.templated == []
 
