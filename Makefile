@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 lint: venv
 	$(PY) -m ruff check floe_compiler tests benchmarks
 	$(PY) -m mypy
+	$(FLOE) schema --check
 
 test: lint
 	$(PY) -m pytest -q

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,16 +37,78 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
               show_default=True, help="Refuse files larger than this.")
-def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int) -> None:
+@click.option("--vars", "variables", metavar="YAML|@FILE",
+              help="Values for {{ var('name') }}: YAML or JSON such as '{n: 500}', or @file.")
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int,
+             variables: str | None) -> None:
     """Check floe.yaml / manifest.yaml files and report every problem.
 
     Exit status: 0 clean, 1 problems found, 2 a file could not be read.
     """
     from floe_compiler.pipeline import Options, validate_paths
 
-    report = validate_paths(paths, Options(strict=strict, max_bytes=max_bytes))
+    report = validate_paths(paths, Options(strict=strict, max_bytes=max_bytes,
+                                           variables=_variables(variables)))
     _emit(report, fmt)
     sys.exit(report.exit_code)
+
+
+@cli.command("schema")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("schemas"), show_default=True,
+              help="Where to write the schemas (draft-07 copies go to its draft-07/).")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 naming every file that differs from the models.")
+def schema_command(output_dir: Path, check: bool) -> None:
+    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact.
+
+    Point your editor at them for completion and hover (see the README).
+    """
+    from floe_compiler.schemas import drifted, write
+
+    if check:
+        stale = drifted(output_dir)
+        for path in stale:
+            why = "is missing" if not path.is_file() else "differs from the models"
+            click.echo(f"floe: {path} {why}; run `floe schema --output-dir {output_dir}`",
+                       err=True)
+        if stale:
+            sys.exit(1)
+        click.echo(f"the schemas in {output_dir}/ are up to date")
+        return
+    try:
+        written = write(output_dir)
+    except OSError as exc:
+        click.echo(f"floe: cannot write to {output_dir}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo(f"the schemas in {output_dir}/ are up to date")
+
+
+def _variables(text: str | None) -> dict[str, Any]:
+    """--vars, as dbt takes it: a YAML (or JSON) mapping, inline or from @file."""
+    if text is None:
+        return {}
+    from floe_compiler.loader import load_text
+
+    source = "--vars"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise click.BadParameter(f"cannot read {source}: {why}", param_hint="'--vars'") \
+                from None
+    doc = load_text(text, source)
+    if doc.diagnostics:  # includes "not a mapping"
+        problem = doc.diagnostics[0]
+        raise click.BadParameter(f"{source}:{problem.line}:{problem.column}: {problem.message}"
+                                 " (for example '{name: value}')",
+                                 param_hint="'--vars'")
+    return dict(doc.data)
 
 
 def _compiled_at(timestamp: bool) -> str | None:
@@ -83,8 +146,11 @@ def _compiled_at(timestamp: bool) -> str | None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
               show_default=True, help="Refuse input files larger than this.")
+@click.option("--vars", "variables", metavar="YAML|@FILE",
+              help="Values for {{ var('name') }}: YAML or JSON such as '{n: 500}', or @file.")
 def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, check: bool,
-                    timestamp: bool, fmt: str, strict: bool, max_bytes: int) -> None:
+                    timestamp: bool, fmt: str, strict: bool, max_bytes: int,
+                    variables: str | None) -> None:
     """Check floe.yaml against its manifest and write the compiled artifact.
 
     Exit status: 0 compiled (or up to date with --check), 1 problems found or stale,
@@ -94,7 +160,9 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     from floe_compiler.emit import to_json, write_atomic
     from floe_compiler.pipeline import Options, compile_files
 
-    result = compile_files(spec_path, manifest_path, Options(strict=strict, max_bytes=max_bytes),
+    result = compile_files(spec_path, manifest_path,
+                           Options(strict=strict, max_bytes=max_bytes,
+                                   variables=_variables(variables)),
                            _compiled_at(timestamp))
     report = result.report
     if result.artifact is None:

@@ -59,6 +59,10 @@ CODES: dict[str, Code] = _codes(
          "Use a Kubernetes Secret name: lowercase letters, digits and '-', "
          "starting and ending with a letter or digit, at most 253 characters."),
     Code("FLOE-E108", "duplicate name", "Names must be unique within their list."),
+    Code("FLOE-E109", "does not match the schema named by its modeline",
+         "Fix the value, or the schema that the `# yaml-language-server: $schema=` line names."),
+    Code("FLOE-W110", "modeline schema cannot be used",
+         "Fix the `# yaml-language-server: $schema=` line: it must name a readable JSON Schema."),
     # E2xx: rules across the project
     Code("FLOE-E201", "sink type not approved",
          "Use a sink listed in the manifest's `approved_sinks`, "

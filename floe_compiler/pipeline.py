@@ -9,7 +9,7 @@ for library users, raising every error at once as a `CompilationError`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from floe_compiler.checks import check_manifest, check_project, check_spec
 from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
 from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
+from floe_compiler.modeline import read_modeline
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 from floe_compiler.parse import MODELS, Kind, detect_kind, parse
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # emit and the artifact model are for compile only: validate 
 
 # Codes after which the run could not even look at the input: exit status 2.
 IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
+RENDERED_TYPE_HINT = ("A value that is one {{ expression }} is read as YAML reads an unquoted "
+                      "value (42 is a number); end it with `| string` to keep it text.")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     if not isinstance(doc.data, dict):
         return checked
     kind, problems = detect_kind(doc)
-    doc.diagnostics.extend(problems)
+    if expect is None:  # with an expected kind, a wrong `kind:` is a schema error instead
+        doc.diagnostics.extend(problems)
     declared = doc.data.get("kind")
     if expect is not None and isinstance(declared, str) and declared in MODELS \
             and declared != expect:
@@ -97,9 +101,28 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
         return checked
     checked.kind = kind
     checked.model, problems = parse(doc, MODELS[kind])
-    doc.diagnostics.extend(problems)
+    doc.diagnostics.extend(_not_after_templates(doc, problems))
     doc.diagnostics.extend(check_spec(doc) if kind == "FloeSpec" else check_manifest(doc))
     return checked
+
+
+def _not_after_templates(doc: Located, problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Schema findings, minus those on values whose template failed (they still hold the
+    template text: one mistake, one report), with a hint for a rendered value of the
+    wrong type."""
+    if not doc.templated:
+        return problems
+    failed = {(d.line, d.column) for d in doc.diagnostics if d.code.startswith("FLOE-E3")}
+    rendered = {doc.value_at(path) for path in doc.templated}
+    kept = []
+    for p in problems:
+        where = (p.line, p.column)
+        if where in failed:
+            continue
+        if p.code == "FLOE-E103" and where in rendered:
+            p = replace(p, hint=RENDERED_TYPE_HINT)
+        kept.append(p)
+    return kept
 
 
 def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagnostic] = ()
@@ -114,13 +137,29 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
     return Report(unique, {f.doc.file: f.doc.display_text() for f in files}, len(files))
 
 
+def check_with_modeline(doc: Located, source: Path, options: Options) -> CheckedFile:
+    """`check_file`, honouring a `# yaml-language-server: $schema=` modeline: naming one of
+    floe's schemas sets the kind; naming another local schema has the file checked
+    against that schema too (and, if it is no floe file, against that schema alone)."""
+    modeline = read_modeline(doc, source) if doc.data is not None else None
+    if modeline is None:
+        return check_file(doc, options)
+    if modeline.schema_key is not None:
+        from floe_compiler.foreign_schema import check_against_schema
+
+        doc.diagnostics.extend(check_against_schema(doc, modeline))
+        if detect_kind(doc)[0] is None:
+            return CheckedFile(doc)
+    return check_file(doc, options, expect=modeline.kind)
+
+
 def validate_paths(paths: Iterable[Path], options: Options) -> Report:
     checked = []
     with acyclic_work():
         for path in paths:
             doc = load(path, options)
             render(doc, options)
-            checked.append(check_file(doc, options))
+            checked.append(check_with_modeline(doc, path, options))
         return finish(checked, options)
 
 

@@ -77,25 +77,34 @@ class ScheduleSpec(FrozenModel):
 class OutputPort(FrozenModel):
     """A table the data product exposes."""
 
-    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN)
-    description: str | None = Field(default=None, max_length=500)
-    owner: str | None = Field(default=None, min_length=1)
+    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
+                      description="Port name (letters, digits and '_').", examples=["customers"])
+    description: str | None = Field(default=None, max_length=500,
+                                    description="What consumers get from this port.")
+    owner: str | None = Field(default=None, min_length=1, description="Owner e-mail or team.")
     table: str | None = Field(default=None, description="Fully qualified table.",
                               examples=["analytics.customer_360.mart_customer_360"])
-    format: str | None = Field(default=None, examples=["iceberg"])
+    format: str | None = Field(default=None, description="Table format.",
+                               examples=["iceberg"])
 
 
 class InputPort(FrozenModel):
     """Another data product this one reads."""
 
-    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN)
-    description: str | None = Field(default=None, max_length=500)
-    source: str = Field(min_length=1, examples=["crm.customers"])
-    contract: str | None = Field(default=None,
+    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
+                      description="Port name (letters, digits and '_').",
+                      examples=["crm_customers"])
+    description: str | None = Field(default=None, max_length=500,
+                                    description="What this product reads from it.")
+    source: str = Field(min_length=1, description="The other product's table, as product.port.",
+                        examples=["crm.customers"])
+    contract: str | None = Field(default=None, description="URN of the data contract it honours.",
                                  examples=["urn:datacontract:acme:crm:customers:1.0.0"])
 
 
 class DataContractsSpec(FrozenModel):
+    """How this product's data contracts are enforced."""
+
     enforcement: Enforcement = Field(default="warn",
                                      description="How data contract violations are treated.")
 
@@ -103,13 +112,17 @@ class DataContractsSpec(FrozenModel):
 class ProductGovernance(FrozenModel):
     """Product-level governance settings (the manifest's policies still apply)."""
 
-    data_contracts: DataContractsSpec | None = None
+    data_contracts: DataContractsSpec | None = Field(
+        default=None, description="Data contract enforcement for this product.")
 
 
 class ComputeSpec(FrozenModel):
     """Compute plugin selection for this product."""
 
-    default: str | None = Field(default=None, examples=["duckdb"])
+    default: str | None = Field(default=None,
+                                description="Compute plugin for every transform "
+                                            "(default: the platform's).",
+                                examples=["duckdb"])
     overrides: dict[str, str] | None = Field(
         default=None, description="Per-transform compute plugin.",
         examples=[{"int_customer_orders": "spark"}])
@@ -150,14 +163,19 @@ class FloeSpec(FrozenModel):
     api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion",
                                                 description="Schema version of this file.")
     kind: Literal["FloeSpec"] = Field(description="Always FloeSpec for floe.yaml.")
-    metadata: FloeMetadata
-    platform: PlatformRef | None = None
+    metadata: FloeMetadata = Field(description="Name, version and owner of the product.")
+    platform: PlatformRef | None = Field(default=None,
+                                         description="The platform manifest that governs it.")
     transforms: Annotated[list[TransformSpec], Field(min_length=1,
                                                      description="dbt models, at least one.")]
-    schedule: ScheduleSpec | None = None
+    schedule: ScheduleSpec | None = Field(default=None, description="When the product runs.")
     destinations: list[DestinationConfig] | None = Field(
         default=None, description="Reverse-ETL destinations.")
-    output_ports: list[OutputPort] | None = None
-    input_ports: list[InputPort] | None = None
-    governance: ProductGovernance | None = None
-    compute: ComputeSpec | None = None
+    output_ports: list[OutputPort] | None = Field(
+        default=None, description="Tables this product exposes to others.")
+    input_ports: list[InputPort] | None = Field(
+        default=None, description="Other data products this one reads.")
+    governance: ProductGovernance | None = Field(
+        default=None, description="Product-level governance; the manifest's policies apply too.")
+    compute: ComputeSpec | None = Field(
+        default=None, description="Compute plugin selection, overall and per transform.")

@@ -1,0 +1,48 @@
+"""`floe validate` runs on every commit, so it loads jinja2 and jsonschema only for the
+files that need them: a template, or a modeline naming a foreign schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE, ROOT, VALID_SPEC, Write
+
+HEAVY = ("jinja2", "jsonschema", "floe_compiler.render", "floe_compiler.foreign_schema",
+         "floe_compiler.schemas")
+PROBE = f"""\
+import json, sys
+from floe_compiler.cli import cli
+try:
+    cli(["validate", *sys.argv[1:]])
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+"""
+
+
+def loaded_by_validate(*paths: Path) -> list[str]:
+    """Which heavy modules a fresh interpreter loaded to validate `paths`."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, *map(str, paths)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_plain_files_load_neither(write: Write) -> None:
+    assert loaded_by_validate(write("floe.yaml", VALID_SPEC)) == []
+    # a modeline naming floe's own schema is recognised without jsonschema
+    assert loaded_by_validate(EXAMPLE / "floe.yaml", EXAMPLE / "manifest.yaml") == []
+
+
+def test_a_template_loads_jinja2_only(write: Write) -> None:
+    spec = write("floe.yaml", VALID_SPEC.replace("data@acme.com", "\"{{ env_var('OWNER', 'x@y.z') }}\""))
+    assert loaded_by_validate(spec) == ["floe_compiler.render", "jinja2"]
+
+
+def test_a_foreign_schema_loads_jsonschema_only(write: Write) -> None:
+    write("team.schema.json", json.dumps({"type": "object"}))
+    team = write("team.yaml", "# yaml-language-server: $schema=team.schema.json\nteam: data\n")
+    assert loaded_by_validate(team) == ["floe_compiler.foreign_schema", "jsonschema"]
+
