@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check floe_compiler tests benchmarks
+	$(PY) -m ruff check floe_compiler tests $(wildcard benchmarks)
 	$(PY) -m mypy
 
 test: lint
