@@ -48,6 +48,33 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int) ->
     sys.exit(report.exit_code)
 
 
+@cli.command("sinks")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+def sinks_command(fmt: str) -> None:
+    """List installed sink connectors (entry points `floe.sinks`) and the sink types they serve.
+
+    Exit status: 0, or 1 if a connector failed to load.
+    """
+    import json
+
+    from floe_compiler.sinks.registry import installed_connectors
+
+    found = installed_connectors()
+    if fmt == "json":
+        click.echo(json.dumps({"connectors": [
+            {"name": c.name, "target": c.target, "distribution": c.distribution,
+             "sink_types": c.sink_types, "error": c.error} for c in found]}, indent=2))
+    else:
+        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [
+            (", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
+             c.distribution if not c.error else f"failed to load: {c.error}") for c in found]
+        widths = [max(len(r[i]) for r in rows) for i in range(2)]
+        for row in rows:
+            click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
+    sys.exit(1 if any(c.error for c in found) else 0)
+
+
 def main() -> None:
     import os
 

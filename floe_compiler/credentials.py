@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 _CREDENTIAL_KEYS = frozenset({
     "password", "passwd", "pwd", "secret", "client_secret", "secret_key", "secret_access_key",
@@ -56,3 +58,24 @@ def redact_line(line: str) -> str:
         return f"{m['head']}****" if is_credential_key(m["key"]) else m.group(0)
 
     return _INLINE_PAIR.sub(mask, line) if "{" in line else line
+
+
+MASK = "****"
+_SHORTEST_MASKED = 4  # masking a 1-3 character value would garble every message
+
+
+def mask_values(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret value, and any password inside a URL value, masked."""
+    sensitive: set[str] = set()
+    for value in secrets:
+        sensitive.add(value)
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            password = None
+        if password:
+            sensitive |= {password, unquote(password)}
+    for value in sorted(sensitive, key=len, reverse=True):
+        if len(value) >= _SHORTEST_MASKED:
+            text = text.replace(value, MASK)
+    return text
