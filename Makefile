@@ -17,11 +17,25 @@ lint: venv
 	$(PY) -m ruff check floe_compiler tests $(wildcard benchmarks)
 	$(PY) -m mypy
 
+# Debian's pg_virtualenv (package postgresql) runs the tests beside a throwaway
+# PostgreSQL cluster and exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
+# Without it the PostgreSQL tests skip (and fail when CI is set).
+PG_VIRTUALENV := $(shell command -v pg_virtualenv 2>/dev/null)
+
 test: lint
-	$(PY) -m pytest -q
+	$(PG_VIRTUALENV) $(PY) -m pytest -q
+
+EXAMPLE := examples/customer-analytics
+DEMO_SECRETS := .floe/secrets
 
 demo: venv
-	$(FLOE) validate examples/customer-analytics/floe.yaml examples/customer-analytics/manifest.yaml
+	$(FLOE) validate $(EXAMPLE)/floe.yaml $(EXAMPLE)/manifest.yaml
+	$(FLOE) compile --spec $(EXAMPLE)/floe.yaml --output target/compiled_artifacts.json
+	$(FLOE) seed-demo
+	mkdir -p $(DEMO_SECRETS)/warehouse-export-db
+	printf '%s\n' 'sqlite:///.floe/warehouse_export.db' > $(DEMO_SECRETS)/warehouse-export-db/url
+	FLOE_SECRETS_DIR=$(DEMO_SECRETS) $(FLOE) run --artifact target/compiled_artifacts.json \
+		--destination warehouse-export
 
 clean:
 	rm -rf $(VENV) target .floe
