@@ -26,15 +26,14 @@ test: lint
 	$(PG_VIRTUALENV) $(PY) -m pytest -q
 
 EXAMPLE := examples/customer-analytics
-DEMO_SECRETS := .floe/secrets
 
 demo: venv
 	$(FLOE) validate $(EXAMPLE)/floe.yaml $(EXAMPLE)/manifest.yaml
 	$(FLOE) compile --spec $(EXAMPLE)/floe.yaml --output target/compiled_artifacts.json
 	$(FLOE) seed-demo
-	mkdir -p $(DEMO_SECRETS)/warehouse-export-db
-	printf '%s\n' 'sqlite:///.floe/warehouse_export.db' > $(DEMO_SECRETS)/warehouse-export-db/url
-	FLOE_SECRETS_DIR=$(DEMO_SECRETS) $(FLOE) run --artifact target/compiled_artifacts.json \
+	mkdir -p .floe/secrets/warehouse-export-db
+	printf '%s\n' 'sqlite:///.floe/warehouse_export.db' > .floe/secrets/warehouse-export-db/url
+	FLOE_SECRETS_DIR=.floe/secrets $(FLOE) run --artifact target/compiled_artifacts.json \
 		--destination warehouse-export
 
 clean:
