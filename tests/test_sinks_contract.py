@@ -53,18 +53,14 @@ class TestRestApiKeepsTheContract(SinkConnectorContract):
 
     @pytest.fixture
     def sink_config(self, httpserver: HTTPServer) -> SinkConfig:
+        self.server = httpserver
         httpserver.expect_request("/records", method="POST").respond_with_json({"ok": True})
         return SinkConfig("rest_api", {"base_url": httpserver.url_for("/"), "path": "/records"},
                           retry_config=TINY_RETRY)
 
     def read_back(self, config: SinkConfig) -> list[dict[str, Any]]:
-        server = self._server
-        return [row for request, response in server.log if response.status_code < 300
+        return [row for request, response in self.server.log if response.status_code < 300
                 for row in json.loads(request.data)]
-
-    @pytest.fixture(autouse=True)
-    def _remember_server(self, httpserver: HTTPServer) -> None:
-        self._server = httpserver
 
 
 def read_table(url: str, table: str) -> list[dict[str, Any]]:

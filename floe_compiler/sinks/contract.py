@@ -11,10 +11,11 @@ In your plugin's test suite, subclass `SinkConnectorContract` and provide three 
 
         @pytest.fixture
         def sink_config(self, hubspot_sandbox) -> SinkConfig:   # a fresh, empty destination
+            self.sandbox = hubspot_sandbox
             return SinkConfig("hubspot", {"base_url": hubspot_sandbox.url})
 
         def read_back(self, config: SinkConfig) -> list[dict[str, Any]]:
-            return hubspot_sandbox.records()            # what arrived, by field name
+            return self.sandbox.records()               # what arrived, by field name
 
 pytest then runs every `test_*` method below against your connector. The sample rows
 have an integer `id` column; `read_back` must return rows that carry it.
