@@ -13,8 +13,9 @@ The checksum covers the canonical JSON encoding of the delivered rows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from floe_compiler.sinks.retry import RetriesExhausted, RetryPolicy
 SINK_TYPE = "sql_database"
 MODES = ("insert", "upsert")
 UPSERT_DIALECTS = ("sqlite", "postgresql")
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,10 +84,10 @@ class SqlDatabaseConnector(SinkConnector):
         context = WriteContext.from_kwargs(kwargs)
         data = apply_field_mapping(data, sink.field_mapping)
         try:
-            table = self._table(sink, data.schema)
-        except (SinkConfigurationError, sa_exc.SQLAlchemyError) as exc:
+            table = _retrying(sink, lambda: self._table(sink, data.schema))
+        except (SinkConfigurationError, DeliveryError) as exc:
             return EgressResult(success=False, errors=[
-                f"{data.num_rows} rows failed", f"table {_qualified(sink)}: {describe(exc)}"])
+                f"{data.num_rows} rows failed", f"table {_qualified(sink)}: {exc}"])
         statement = _statement(sink, table, data.column_names)
 
         def send(chunk: Chunk) -> list[str]:
@@ -93,13 +95,7 @@ class SqlDatabaseConnector(SinkConnector):
                 with sink.engine.begin() as connection:
                     connection.execute(statement, chunk.records)
 
-            try:
-                sink.retry.call(transaction, retry_on=_transient)
-            except RetriesExhausted as exc:
-                raise DeliveryError(f"{describe(exc.last)} (gave up after {exc.attempts} "
-                                    "attempts)") from exc
-            except sa_exc.SQLAlchemyError as exc:
-                raise DeliveryError(describe(exc)) from exc
+            _retrying(sink, transaction)
             return []
 
         return deliver(data.to_pylist(), context, sink.batch_size, send)
@@ -198,6 +194,17 @@ def _required_str(settings: dict[str, Any], key: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SinkConfigurationError(f"sql_database needs '{key}' ({what})")
     return value
+
+
+def _retrying(sink: SqlSink, action: Callable[[], T]) -> T:
+    """Run a database action under the sink's retry policy; failures become DeliveryError."""
+    try:
+        return sink.retry.call(action, retry_on=_transient)
+    except RetriesExhausted as exc:
+        raise DeliveryError(f"{describe(exc.last)} (gave up after {exc.attempts} "
+                            "attempts)") from exc
+    except sa_exc.SQLAlchemyError as exc:
+        raise DeliveryError(describe(exc)) from exc
 
 
 def _transient(failure: BaseException) -> bool:
