@@ -65,7 +65,6 @@ def display_uri(uri: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{host}"))
 
 
-
 def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None
                  ) -> pa.RecordBatchReader:
     """Stream a snapshot of an Iceberg table, one data file at a time.
