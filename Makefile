@@ -14,12 +14,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check floe_compiler tests benchmarks
+	$(PY) -m ruff check floe_compiler tests $(wildcard benchmarks)
 	$(PY) -m mypy
 	$(FLOE) schema --check
 
+# Debian's pg_virtualenv (package postgresql) runs the tests beside a throwaway
+# PostgreSQL cluster and exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
+# Without it the PostgreSQL tests skip (and fail when CI is set).
+PG_VIRTUALENV := $(shell command -v pg_virtualenv 2>/dev/null)
+
 test: lint
-	$(PY) -m pytest -q
+	$(PG_VIRTUALENV) $(PY) -m pytest -q
 
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
 bench: venv
@@ -30,6 +35,11 @@ EXAMPLE := examples/customer-analytics
 demo: venv
 	$(FLOE) validate $(EXAMPLE)/floe.yaml $(EXAMPLE)/manifest.yaml
 	$(FLOE) compile --spec $(EXAMPLE)/floe.yaml --output target/compiled_artifacts.json
+	$(FLOE) seed-demo
+	mkdir -p .floe/secrets/warehouse-export-db
+	printf '%s\n' 'sqlite:///.floe/warehouse_export.db' > .floe/secrets/warehouse-export-db/url
+	FLOE_SECRETS_DIR=.floe/secrets $(FLOE) run --artifact target/compiled_artifacts.json \
+		--destination warehouse-export
 
 clean:
 	rm -rf $(VENV) target .floe

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 _CREDENTIAL_KEYS = frozenset({
     "password", "passwd", "pwd", "secret", "client_secret", "secret_key", "secret_access_key",
@@ -161,3 +162,25 @@ def _value_end(line: str, start: int) -> int:
         elif ch == "#" and depth == 0 and line[i - 1] in " \t":
             return i
     return len(line)
+
+
+
+MASK = "****"
+_SHORTEST_MASKED = 4  # masking a 1-3 character value would garble every message
+
+
+def mask_values(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret value, and any password inside a URL value, masked."""
+    sensitive: set[str] = set()
+    for value in secrets:
+        sensitive.add(value)
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            password = None
+        if password:
+            sensitive |= {password, unquote(password)}
+    for value in sorted(sensitive, key=len, reverse=True):
+        if len(value) >= _SHORTEST_MASKED:
+            text = text.replace(value, MASK)
+    return text

@@ -1,0 +1,100 @@
+"""The part of a compiled artifact `floe run` needs, read as plain JSON and checked.
+
+Kept independent of the compiler's artifact model on purpose: the runner accepts
+any artifact of this shape, and says exactly where one is not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from floe_compiler.models.common import SECRET_NAME_MAX_LENGTH, SECRET_NAME_PATTERN
+
+
+class ArtifactError(Exception):
+    """The artifact cannot be read or has the wrong shape (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    sink_type: str
+    connection_secret_ref: str
+    source_table: str | None
+    config: dict[str, Any]
+    field_mapping: dict[str, str] | None
+    batch_size: int | None
+    retry_config: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    product: dict[str, Any]
+    destinations: list[Destination]
+
+
+def read_artifact(path: Path) -> Artifact:
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file (run `floe compile` first)") from None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{path}: expected a JSON object (a compiled artifact)")
+    product = data.get("product", {})
+    if not isinstance(product, dict):
+        raise ArtifactError(f"{path}: product: expected an object")
+    items = data.get("destinations", [])
+    if not isinstance(items, list):
+        raise ArtifactError(f"{path}: destinations: expected a list")
+    destinations = [_destination(path, index, item) for index, item in enumerate(items)]
+    names = [d.name for d in destinations]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise ArtifactError(f"{path}: destinations[{index}].name: duplicate name '{name}'")
+    return Artifact(path, product, destinations)
+
+
+def _destination(path: Path, index: int, item: Any) -> Destination:
+    where = f"{path}: destinations[{index}]"
+    if not isinstance(item, dict):
+        raise ArtifactError(f"{where}: expected an object")
+
+    def field(key: str, kind: type | tuple[type, ...], what: str, required: bool = False) -> Any:
+        value = item.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ArtifactError(f"{where}.{key}: expected {what}"
+                                + ("" if key in item else " (missing)"))
+        return value
+
+    name = field("name", str, "the destination's name", required=True)
+    ref = field("connection_secret_ref", str, "a Kubernetes Secret name", required=True)
+    if len(ref) > SECRET_NAME_MAX_LENGTH or not re.match(SECRET_NAME_PATTERN, ref):
+        # It becomes a directory name: never let it climb out of the secrets root.
+        raise ArtifactError(f"{where}.connection_secret_ref: not a Kubernetes Secret name")
+    field_mapping = field("field_mapping", dict, "an object of column -> field names")
+    if field_mapping and not all(isinstance(v, str) for v in field_mapping.values()):
+        raise ArtifactError(f"{where}.field_mapping: every value must be a field name")
+    batch_size = field("batch_size", int, "a positive integer")
+    if batch_size is not None and batch_size < 1:
+        raise ArtifactError(f"{where}.batch_size: expected a positive integer")
+    return Destination(
+        name=name,
+        sink_type=field("sink_type", str, "a sink type such as sql_database", required=True),
+        connection_secret_ref=ref,
+        source_table=field("source_table", str, "an Iceberg table such as gold.orders"),
+        config=field("config", dict, "an object") or {},
+        field_mapping=field_mapping,
+        batch_size=batch_size,
+        retry_config=field("retry_config", dict, "an object"),
+    )

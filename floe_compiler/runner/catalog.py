@@ -1,0 +1,90 @@
+"""The Iceberg catalog `floe run` reads from.
+
+By default an embedded one: pyiceberg's SqlCatalog on SQLite at `.floe/catalog.db`,
+with its warehouse under `.floe/warehouse`. `--catalog-uri` names another: an
+SQLAlchemy URL (another SqlCatalog) or an http(s) URL (an Iceberg REST catalog).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from floe_compiler.credentials import MASK, mask_values
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+DEFAULT_CATALOG_URI = "sqlite:///.floe/catalog.db"
+DEFAULT_WAREHOUSE = ".floe/warehouse"
+CATALOG_NAME = "floe"
+
+
+class CatalogError(Exception):
+    pass
+
+
+def catalog_config(uri: str, warehouse: str) -> dict[str, str]:
+    """pyiceberg catalog properties for a catalog URI and warehouse location."""
+    if urlsplit(uri).scheme in ("http", "https"):
+        config = {"type": "rest", "uri": uri}
+        if warehouse != DEFAULT_WAREHOUSE:
+            config["warehouse"] = warehouse
+        return config
+    if "://" not in warehouse:
+        warehouse = Path(warehouse).resolve().as_uri()
+    return {"type": "sql", "uri": uri, "warehouse": warehouse}
+
+
+def open_catalog(config: dict[str, Any], *, create: bool = False) -> Any:
+    """A pyiceberg Catalog. A missing SQLite catalog is an error unless `create`."""
+    from pyiceberg.catalog import load_catalog
+
+    uri = str(config.get("uri", ""))
+    if config.get("type") == "sql" and uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///"))
+        if create:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        elif not database.is_file():
+            raise CatalogError(f"catalog database {database} does not exist (create the "
+                               "demo one with `floe seed-demo`, or pass --catalog-uri)")
+    try:
+        return load_catalog(CATALOG_NAME, **config)
+    except Exception as exc:  # pyiceberg raises many unrelated types for a bad catalog
+        raise CatalogError(f"cannot open catalog {display_uri(uri)}: "
+                           f"{type(exc).__name__}: {mask_values(str(exc), [uri])}") from None
+
+
+def display_uri(uri: str) -> str:
+    """The URI with any password masked."""
+    parts = urlsplit(uri)
+    if not parts.password:
+        return uri
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{host}"))
+
+
+def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None
+                 ) -> pa.RecordBatchReader:
+    """Stream a snapshot of an Iceberg table, one data file at a time.
+
+    `scan().to_arrow_batch_reader()` (pyiceberg 0.12) submits every data file to a
+    thread pool at once and keeps each file's batches until they are consumed, so
+    behind a slow sink the whole table piles up in memory. Reading file by file
+    bounds memory by the largest data file (plus the batch being sent).
+    """
+    import pyarrow as pa
+    from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
+
+    scan = table.scan(selected_fields=columns, snapshot_id=snapshot_id)
+    projection = scan.projection()
+    schema = schema_to_pyarrow(projection)
+    arrow_scan = ArrowScan(scan.table_metadata, scan.io, projection, scan.row_filter,
+                           scan.case_sensitive)
+
+    def batches() -> Any:
+        for task in scan.plan_files():
+            yield from arrow_scan.to_record_batches([task])
+
+    return pa.RecordBatchReader.from_batches(schema, batches()).cast(schema)

@@ -1,0 +1,312 @@
+"""`floe run`: for each destination, read its gold table from the Iceberg catalog in
+batches and write them through the destination's sink connector.
+
+Per destination: resolve the connector (entry points) and the secret, open the
+catalog the connector asks for, pin the current snapshot, stream batches of
+`batch_size` rows, rename columns by `field_mapping`, write each batch. The first
+batch that fails stops that destination; the report then counts every row that was
+not delivered. Idempotency keys derive from the snapshot, so rerunning after a
+failure resends the same batches under the same keys.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from floe_compiler.runner.artifact import Artifact, ArtifactError, Destination
+from floe_compiler.runner.catalog import CatalogError, display_uri, open_catalog, read_batches
+from floe_compiler.runner.secrets import Secret, SecretError, read_secret
+from floe_compiler.sinks.assurance import idempotency_key, sha256_hex
+from floe_compiler.sinks.base import (
+    EgressResult,
+    SinkConfig,
+    SinkConfigurationError,
+    SinkConnector,
+    close_sink,
+)
+from floe_compiler.sinks.delivery import WriteContext, plan
+from floe_compiler.sinks.payload import apply_field_mapping, row_span
+from floe_compiler.sinks.registry import UnknownSinkTypeError, connector_for
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+class RunError(Exception):
+    """A destination cannot run; the message says why and never holds a secret."""
+
+
+# Failures whose message alone says what is wrong; others also name their type.
+EXPECTED = (RunError, CatalogError, SecretError, SinkConfigurationError, UnknownSinkTypeError)
+
+
+class Progress(Protocol):
+    def start(self, destination: str, total_rows: int | None) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, destination: str, total_rows: int | None) -> None:
+        pass
+
+    def advance(self, rows: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    catalog: dict[str, str]  # pyiceberg catalog properties
+    secrets_root: Path
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    ordinal: int
+    first_row: int  # 0-based index in the source snapshot
+    rows: int
+    bytes: int  # sent; in a dry run, that would be sent
+    result: EgressResult
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ordinal": self.ordinal, "first_row": self.first_row, "rows": self.rows,
+                "rows_delivered": self.result.rows_delivered, "bytes": self.bytes,
+                "checksum": self.result.checksum,
+                "idempotency_key": self.result.idempotency_key,
+                "success": self.result.success}
+
+
+@dataclass
+class DestinationReport:
+    name: str
+    sink_type: str
+    source_table: str | None
+    dry_run: bool
+    result: EgressResult
+    snapshot_id: int | None = None
+    rows_read: int = 0
+    batches: list[BatchReport] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sink_type": self.sink_type, **asdict(self.result),
+                "source_table": self.source_table, "snapshot_id": self.snapshot_id,
+                "rows_read": self.rows_read, "dry_run": self.dry_run,
+                "batches": [b.as_dict() for b in self.batches]}
+
+
+@dataclass
+class RunReport:
+    artifact: str
+    product: dict[str, Any]
+    dry_run: bool
+    destinations: list[DestinationReport]
+
+    @property
+    def success(self) -> bool:
+        return all(d.result.success for d in self.destinations)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"artifact": self.artifact,
+                "product": {k: self.product.get(k) for k in ("name", "version")},
+                "dry_run": self.dry_run, "success": self.success,
+                "destinations": [d.as_dict() for d in self.destinations]}
+
+
+def run_artifact(artifact: Artifact, names: Iterable[str], options: RunOptions,
+                 progress: Progress | None = None) -> RunReport:
+    """Run the named destinations (all when `names` is empty), in artifact order."""
+    wanted = list(dict.fromkeys(names))
+    known = [d.name for d in artifact.destinations]
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ArtifactError(f"{artifact.path}: no destination named {', '.join(unknown)} "
+                            f"(destinations: {', '.join(known) or 'none'})")
+    chosen = [d for d in artifact.destinations if not wanted or d.name in wanted]
+    catalogs: dict[tuple[tuple[str, Any], ...], Any] = {}
+    reports = [run_destination(d, options, progress or NoProgress(), catalogs) for d in chosen]
+    return RunReport(str(artifact.path), artifact.product, options.dry_run, reports)
+
+
+def run_destination(destination: Destination, options: RunOptions, progress: Progress,
+                    catalogs: dict[tuple[tuple[str, Any], ...], Any]) -> DestinationReport:
+    started = time.perf_counter()
+    report = DestinationReport(destination.name, destination.sink_type,
+                               destination.source_table, options.dry_run,
+                               EgressResult(success=False))
+    secret: Secret | None = None
+    sink: Any = None  # None in a dry run
+    try:
+        if not destination.source_table:
+            raise RunError("no source_table: nothing to read")
+        connector = connector_for(destination.sink_type)
+        catalog_config = connector.get_source_config(dict(options.catalog))
+        key = tuple(sorted(catalog_config.items()))
+        if key not in catalogs:
+            catalogs[key] = open_catalog(catalog_config)
+        table = _load_table(catalogs[key], destination.source_table, catalog_config)
+        batch_size = destination.batch_size or DEFAULT_BATCH_SIZE
+        if not options.dry_run:
+            secret = read_secret(destination.connection_secret_ref, options.secrets_root)
+            sink = connector.create_sink(SinkConfig(
+                sink_type=destination.sink_type,
+                connection_config={**destination.config, **secret.values},
+                field_mapping=None,  # applied here, so connectors receive destination names
+                retry_config=destination.retry_config,
+                batch_size=batch_size))
+        _stream(destination, connector, table, sink, batch_size, progress, report)
+        report.result = _combine(report)
+    except Exception as exc:  # one destination's failure must not stop the others
+        if os.environ.get("FLOE_DEBUG"):
+            raise
+        report.result = _combine(report)  # what was delivered before the failure still counts
+        report.result.success = False
+        report.result.errors.append(
+            str(exc) if isinstance(exc, EXPECTED) else f"{type(exc).__name__}: {exc}")
+    finally:
+        close_sink(sink)
+    if secret is not None:
+        report.result.errors = [secret.scrub(e) for e in report.result.errors]
+    report.result.duration_seconds = time.perf_counter() - started
+    return report
+
+
+def _load_table(catalog: Any, name: str, config: dict[str, Any]) -> Any:
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        return catalog.load_table(name)
+    except (NoSuchTableError, NoSuchNamespaceError, ValueError):
+        raise RunError(f"table '{name}' not found in catalog "
+                       f"{display_uri(str(config.get('uri', '')))}") from None
+
+
+def _stream(destination: Destination, connector: SinkConnector, table: Any, sink: Any,
+            batch_size: int, progress: Progress, report: DestinationReport) -> None:
+    """Read the current snapshot in batches and write each one (plan it, with no sink).
+
+    Stops at the first batch that fails, then counts the rows it did not send.
+    """
+    snapshot = table.current_snapshot()
+    report.snapshot_id = snapshot.snapshot_id if snapshot else None
+    mapping = destination.field_mapping
+    columns = [f.name for f in table.schema().fields]
+    missing = [c for c in mapping or {} if c not in columns]
+    if missing:
+        raise RunError(f"field_mapping names column(s) {', '.join(missing)} that "
+                       f"{destination.source_table} does not have (it has: {', '.join(columns)})")
+    reader = read_batches(table, tuple(mapping) if mapping else ("*",), report.snapshot_id)
+    progress.start(destination.name, _total_rows(snapshot))
+    try:
+        batches = rebatch(reader, batch_size)
+        for ordinal, batch in enumerate(batches):
+            data = apply_field_mapping(batch, mapping)
+            context = WriteContext(destination.name, report.snapshot_id, ordinal)
+            result, size = _write(connector, sink, data, context, batch_size)
+            report.batches.append(BatchReport(ordinal, report.rows_read, data.num_rows, size,
+                                              result))
+            report.rows_read += data.num_rows
+            progress.advance(data.num_rows)
+            if not result.success:
+                report.rows_read += sum(b.num_rows for b in batches)
+                break
+    finally:
+        progress.finish()
+
+
+def rebatch(reader: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """Tables of exactly `size` rows (the last may be shorter); at least one, maybe empty.
+
+    Holds at most one incoming record batch and one outgoing table at a time.
+    """
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    sent = False
+    schema = getattr(reader, "schema", None)
+    for batch in reader:
+        schema = batch.schema
+        while batch.num_rows:
+            take = min(size - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == size:
+                yield pa.Table.from_batches(pending)
+                pending, count, sent = [], 0, True
+    if count or not sent:
+        # An empty source still gets one (empty) write, so a SQL sink creates its table.
+        yield pa.Table.from_batches(pending, schema=schema)
+
+
+def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteContext,
+           batch_size: int) -> tuple[EgressResult, int]:
+    """Write one batch; with no sink (a dry run) only plan it. Returns (result, bytes).
+
+    A dry run computes the checksum and idempotency key the built-in connectors would
+    report, from the same encoding, without connecting to anything.
+    """
+    if sink is None:
+        planned = plan(data.to_pylist(), context, batch_size)
+        return EgressResult(success=True, checksum=planned.checksum,
+                            idempotency_key=planned.idempotency_key), planned.bytes
+    try:
+        result = connector.write(sink, data, destination=context.destination,
+                                 snapshot_id=context.snapshot_id,
+                                 batch_ordinal=context.batch_ordinal)
+    except Exception as exc:  # a connector bug fails its batch; earlier batches still count
+        if os.environ.get("FLOE_DEBUG"):
+            raise
+        result = EgressResult(success=False, errors=[f"{type(exc).__name__}: {exc}"])
+    return result, result.bytes_transmitted
+
+
+def _combine(report: DestinationReport) -> EgressResult:
+    """One EgressResult for the destination, from those of its batches.
+
+    `checksum` is the sha256 of the batches' checksums, one per line, in order.
+    """
+    batches = report.batches
+    if not batches:
+        return EgressResult(success=False)
+    results = [b.result for b in batches]
+    delivered = sum(r.rows_delivered for r in results)
+    errors: list[str] = []
+    failed = next((b for b in batches if not b.result.success), None)
+    if failed is not None:
+        undelivered = report.rows_read - delivered
+        errors.append(f"{'partial: ' if delivered else ''}{undelivered} rows failed")
+        where = f"batch {failed.ordinal} ({row_span(failed.first_row, failed.rows)})"
+        errors += [f"{where}: {e}" for e in failed.result.errors] or [f"{where}: failed"]
+        rest = failed.first_row + failed.rows
+        if rest < report.rows_read:
+            errors.append(f"{row_span(rest, report.rows_read - rest)}: not sent after the failure")
+    keys = sha256_hex("\n".join(r.idempotency_key for r in results).encode())
+    return EgressResult(
+        success=failed is None,
+        rows_delivered=delivered,
+        bytes_transmitted=sum(r.bytes_transmitted for r in results),
+        checksum=sha256_hex("\n".join(r.checksum for r in results).encode()),
+        delivery_timestamp=next((r.delivery_timestamp for r in reversed(results)
+                                 if r.delivery_timestamp), ""),
+        idempotency_key=idempotency_key(report.name, report.snapshot_id, "all", keys),
+        destination_record_ids=[i for r in results for i in r.destination_record_ids],
+        errors=errors)
+
+
+def _total_rows(snapshot: Any) -> int | None:
+    if snapshot is None:
+        return 0
+    summary = getattr(snapshot, "summary", None)
+    try:
+        return int(summary["total-records"]) if summary is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,15 @@
+"""Sink connectors: the `SinkConnector` contract, its data model, and the built-ins.
+
+Importing this package is cheap (no pyarrow); the built-in connectors
+(`sql_database`, `rest_api`) live in their own modules and need the `runner` extra.
+"""
+
+from floe_compiler.sinks.base import (
+    EgressResult,
+    SinkConfig,
+    SinkConfigurationError,
+    SinkConnector,
+    close_sink,
+)
+
+__all__ = ["EgressResult", "SinkConfig", "SinkConfigurationError", "SinkConnector", "close_sink"]

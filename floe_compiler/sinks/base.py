@@ -1,0 +1,96 @@
+"""The SinkConnector contract: push rows from an Iceberg gold table to an outside system.
+
+Matches upstream floe-core's `floe_core.plugins.sink` seed data model field for
+field, so a connector written for one works with the other. This module imports
+nothing heavy (pyarrow is named for type checkers only): `floe validate` and
+`floe sinks` may import it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass
+class SinkConfig:
+    """How to reach one destination. Validated by the connector, not here (as upstream)."""
+
+    sink_type: str
+    # Holds secret values at run time (`url`, `token`, ...), so it is kept out of repr().
+    connection_config: dict[str, Any] = field(default_factory=dict, repr=False)
+    field_mapping: dict[str, str] | None = None  # source column -> destination field
+    retry_config: dict[str, Any] | None = None
+    batch_size: int | None = None  # rows per request or transaction; None = all at once
+
+
+@dataclass
+class EgressResult:
+    """What one `write` delivered, with enough detail to audit and safely retry it."""
+
+    success: bool
+    rows_delivered: int = 0
+    bytes_transmitted: int = 0
+    duration_seconds: float = 0.0
+    checksum: str = ""  # sha256 hex of the delivered payload
+    delivery_timestamp: str = ""  # ISO-8601, UTC
+    idempotency_key: str = ""  # the same for an identical rerun
+    destination_record_ids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class SinkConfigurationError(ValueError):
+    """A SinkConfig a connector cannot use. The message never contains a secret value."""
+
+
+class SinkConnector(ABC):
+    """Opt-in mixin: any class (a plugin, or a plain class) implementing these four methods.
+
+    Inherits only `ABC`, so it combines with any plugin base class; the runner finds
+    connectors with `isinstance(obj, SinkConnector)`.
+
+    `write` receives these keyword arguments from `floe run`, and must ignore ones it
+    does not know (new ones may be added):
+
+    - `destination` (str): the destination's name in floe.yaml;
+    - `snapshot_id` (int | None): the Iceberg snapshot the rows were read from;
+    - `batch_ordinal` (int): 0, 1, 2, ... for each batch of one run.
+
+    Derive `EgressResult.idempotency_key` from them and the payload hash
+    (`floe_compiler.sinks.assurance.idempotency_key`), so that a rerun sends the same keys.
+    A write delivers a prefix of its rows: on failure, `rows_delivered` says how many
+    arrived and `errors` starts with "partial: N rows failed". A sink that holds
+    connections should have a `close()` method; `floe run` calls it when done.
+    """
+
+    @abstractmethod
+    def list_available_sinks(self) -> list[str]:
+        """The `sink_type` values this connector serves, e.g. ["rest_api"]."""
+
+    @abstractmethod
+    def create_sink(self, config: SinkConfig) -> Any:
+        """A configured destination handle; raise SinkConfigurationError if unusable."""
+
+    @abstractmethod
+    def write(self, sink: Any, data: pa.Table, **kwargs: Any) -> EgressResult:
+        """Deliver `data` (already named as the destination expects) to `sink`."""
+
+    @abstractmethod
+    def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
+        """The Iceberg catalog properties to read the gold table with.
+
+        `floe run` passes the catalog it was given (`type`, `uri`, `warehouse`, ...) and
+        opens the catalog with what this returns; return it unchanged unless the
+        connector needs different read settings.
+        """
+
+
+def close_sink(sink: Any) -> None:
+    """Release what `create_sink` opened, for sinks that have a `close()` method."""
+    closer = getattr(sink, "close", None)
+    if callable(closer):
+        closer()
