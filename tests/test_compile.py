@@ -274,3 +274,10 @@ def test_corpus_demo_compiles_against_its_manifest(tmp_path: Path) -> None:
     for spec in ["demo_customer-360", "demo_financial-risk", "demo_iot-telemetry", "examples_hello-orders"]:
         artifact = compile_project(CORPUS / spec / "floe.yaml", CORPUS / "demo" / "manifest.yaml")
         assert artifact.transforms, spec
+
+
+def test_cycle_diagnostic_points_at_the_closing_edge(run: Run, write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("  - name: stg_orders\n", "  - name: stg_orders\n    dependsOn: [mart_orders]\n"))
+    result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    [d] = result.json()["diagnostics"]
+    assert (d["code"], d["line"], d["column"]) == ("FLOE-E205", 11, 17)
