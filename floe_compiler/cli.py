@@ -7,8 +7,9 @@ Heavy modules are imported inside the command that needs them so that
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -31,14 +32,28 @@ def cli() -> None:
     """Validate and compile floe data products (floe.yaml) against platform manifests."""
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _input_options(command: F) -> F:
+    """The options `validate` and `compile` share: output format, strictness, limits, vars."""
+    for option in reversed([
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                     show_default=True),
+        click.option("--strict", is_flag=True, help="Treat warnings as errors."),
+        click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
+                     show_default=True, help="Refuse input files larger than this."),
+        click.option("--vars", "variables", metavar="YAML|@FILE",
+                     help="Values for {{ var('name') }}: YAML or JSON such as '{n: 500}', "
+                          "or @file."),
+    ]):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
-              show_default=True, help="Refuse files larger than this.")
-@click.option("--vars", "variables", metavar="YAML|@FILE",
-              help="Values for {{ var('name') }}: YAML or JSON such as '{n: 500}', or @file.")
+@_input_options
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int,
              variables: str | None) -> None:
     """Check floe.yaml / manifest.yaml files and report every problem.
@@ -142,12 +157,7 @@ def _compiled_at(timestamp: bool) -> str | None:
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if the artifact at --output is stale.")
 @click.option("--timestamp", is_flag=True, help="Record the compile time in the artifact.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
-              show_default=True, help="Refuse input files larger than this.")
-@click.option("--vars", "variables", metavar="YAML|@FILE",
-              help="Values for {{ var('name') }}: YAML or JSON such as '{n: 500}', or @file.")
+@_input_options
 def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, check: bool,
                     timestamp: bool, fmt: str, strict: bool, max_bytes: int,
                     variables: str | None) -> None:
