@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+MASK = "****"
+
 _CREDENTIAL_KEYS = frozenset({
     "password", "passwd", "pwd", "secret", "client_secret", "secret_key", "secret_access_key",
     "token", "access_token", "refresh_token", "auth_token", "bearer_token", "api_key", "apikey",
@@ -58,12 +60,7 @@ def literal_secrets(value: Any) -> Iterator[str]:
 def holds_literal_secret(value: Any) -> bool:
     """A literal credential, or a mapping/list with one anywhere inside (`credentials:
     {user: u, pass: p}`); keys that name where a secret is (`*_ref`) do not count."""
-    if isinstance(value, dict):
-        return any(holds_literal_secret(v) for k, v in value.items()
-                   if not normalise(str(k)).endswith(_REFERENCE_SUFFIXES))
-    if isinstance(value, list):
-        return any(holds_literal_secret(v) for v in value)
-    return is_literal_secret(value)
+    return next(literal_secrets(value), None) is not None
 
 
 _KEY_VALUE_LINE = re.compile(
@@ -94,7 +91,7 @@ def redact_lines(lines: list[str]) -> list[str]:
         indent = len(line) - len(line.lstrip(" "))
         if block is not None:
             if not line.strip() or indent > block:
-                out.append(line[:indent] + "****" if line.strip() else line)
+                out.append(line[:indent] + MASK if line.strip() else line)
                 continue
             block = None
         alone = _KEY_ALONE.match(line)
@@ -111,7 +108,7 @@ def redact_line(line: str) -> str:
         value = match["value"]
         comment = value.find(" #")
         tail = value[comment:] if comment >= 0 else ""
-        return f"{match['head']}****{tail}"
+        return f"{match['head']}{MASK}{tail}"
 
     return _mask_inline(line) if "{" in line else line
 
@@ -122,7 +119,7 @@ def _mask_anchor(line: str, anchor: str) -> str:
         start = at + len(anchor) + 1
         if start < len(line) and line[start] in " \t":
             end = _value_end(line, start + 1)
-            line = line[:start + 1] + "****" + line[end:]
+            line = line[:start + 1] + MASK + line[end:]
         at = line.find(f"&{anchor}", start)
     return line
 
@@ -134,7 +131,7 @@ def _mask_inline(line: str) -> str:
     pos = 0
     while (match := _INLINE_KEY.search(line, pos)) is not None:
         if is_credential_key(match["key"]):
-            out.append(line[pos:match.end()] + "****")
+            out.append(line[pos:match.end()] + MASK)
             pos = _value_end(line, match.end())
         else:
             out.append(line[pos:match.end()])
@@ -163,9 +160,6 @@ def _value_end(line: str, start: int) -> int:
             return i
     return len(line)
 
-
-
-MASK = "****"
 _SHORTEST_MASKED = 4  # masking a 1-3 character value would garble every message
 
 

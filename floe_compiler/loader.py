@@ -32,7 +32,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from floe_compiler.credentials import holds_literal_secret, is_credential_key, literal_secrets
+from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import CORE, BadScalar, construct_tagged, resolve_plain
@@ -561,9 +561,10 @@ class _Builder:
                 top.merged.update(value)
         elif key is not None:
             top.result[key] = value
-            if is_credential_key(key) and holds_literal_secret(value):
+            secrets = set(literal_secrets(value)) if is_credential_key(key) else set()
+            if secrets:
                 self.spans.append((start, end))
-                self.doc.secret_values.update(literal_secrets(value))
+                self.doc.secret_values.update(secrets)
         top.key = None
         top.merge = False
 
