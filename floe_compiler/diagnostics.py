@@ -165,8 +165,10 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
-def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
-    return (d.file, d.line, d.column, d.code)
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str, str, str]:
+    """A total order: diagnostics are collected through sets, so any tie left here would
+    come out in hash order and the same run could print differently twice."""
+    return (d.file, d.line, d.column, d.code, d.severity.value, d.message, d.hint)
 
 
 class FloeError(Exception):
