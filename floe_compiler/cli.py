@@ -68,6 +68,37 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int,
     sys.exit(report.exit_code)
 
 
+@cli.command("explain")
+@click.argument("code", required=False)
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text",
+              show_default=True)
+def explain_command(code: str | None, fmt: str) -> None:
+    """Explain a diagnostic code (e.g. `floe explain E104`), or every code when none is given.
+
+    Each explanation says what the code means, shows a mistake that triggers it and the fix,
+    and names the version that introduced it. Exit status: 0, or 2 for an unknown code.
+    """
+    from floe_compiler import explain
+    from floe_compiler.diagnostics import CODES
+
+    if fmt == "markdown":
+        click.echo(explain.render_markdown(), nl=False)
+        return
+    codes = list(CODES)
+    if code is not None:
+        found, nearest = explain.lookup(code)
+        if found is None:
+            also = f"; did you mean {nearest}?" if nearest else ""
+            click.echo(f"floe: no diagnostic code {code!r}{also} (`floe explain` lists them)",
+                       err=True)
+            sys.exit(2)
+        codes = [found]
+    if fmt == "json":
+        click.echo(explain.render_json(codes), nl=False)
+    else:
+        click.echo("\n".join(explain.render_text(c) for c in codes), nl=False)
+
+
 @cli.command("schema")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("schemas"), show_default=True,

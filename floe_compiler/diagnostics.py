@@ -130,10 +130,22 @@ def diagnostic(
     hint: str | None = None,
 ) -> Diagnostic:
     """Build a diagnostic whose severity and default hint come from `CODES`."""
-    entry = CODES[code]
-    severity = Severity.WARNING if code.startswith("FLOE-W") else Severity.ERROR
-    return Diagnostic(code, severity, file, line, column, message,
-                      entry.hint if hint is None else hint)
+    return Diagnostic(code, severity_of(code), file, line, column, message,
+                      CODES[code].hint if hint is None else hint)
+
+
+def severity_of(code: str) -> Severity:
+    """A code's default severity: FLOE-W codes are warnings (errors with --strict)."""
+    return Severity.WARNING if code.startswith("FLOE-W") else Severity.ERROR
+
+
+# Every code has a section (anchor: the code in lower case) on this page, which
+# `floe explain --format markdown` writes; SARIF's helpUri and the LSP link to it.
+CODES_URL = "https://github.com/floe-compiler/floe-compiler/blob/main/docs/codes.md"
+
+
+def code_url(code: str) -> str:
+    return f"{CODES_URL}#{code.lower()}"
 
 
 # difflib compares `word` with every candidate at ~20 us each; past this many candidates

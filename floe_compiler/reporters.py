@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from floe_compiler import __version__
 from floe_compiler.credentials import redact_lines
-from floe_compiler.diagnostics import CODES, Diagnostic, Severity
+from floe_compiler.diagnostics import CODES, Diagnostic, Severity, code_url
 
 CONTEXT_LINES = 1
 
@@ -73,7 +73,8 @@ def render_sarif(diags: Sequence[Diagnostic], sources: Mapping[str, str], files:
     """SARIF 2.1.0, for GitHub code scanning and other security dashboards."""
     used = sorted({d.code for d in diags})
     rules = [{"id": code, "name": code, "shortDescription": {"text": CODES[code].title},
-              "help": {"text": CODES[code].hint}} for code in used if code in CODES]
+              "help": {"text": CODES[code].hint}, "helpUri": code_url(code)}
+             for code in used if code in CODES]
     results = [{
         "ruleId": d.code,
         "level": "error" if d.severity is Severity.ERROR else "warning",
