@@ -215,7 +215,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         if current != data:
             why = "does not exist" if current is None else "differs from a fresh compile"
             report.diagnostics.append(diagnostic(
-                "FLOE-E208", f"{output} {why}", file=str(output), line=0, column=0))
+                "FLOE-E208", f"{output} {why}", file=str(output)))
             _emit(report, fmt)
             sys.exit(1)
         if report.diagnostics or fmt != "text":

@@ -94,7 +94,7 @@ CODES: dict[str, Code] = _codes(
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One located problem. Line and column are 1-based; 0 means 'whole file'."""
+    """One located problem. Line and column are 1-based; a whole-file finding is at 1:1."""
 
     code: str
     severity: Severity
@@ -125,8 +125,8 @@ def diagnostic(
     message: str,
     *,
     file: str,
-    line: int = 0,
-    column: int = 0,
+    line: int = 1,  # a finding about the whole file sits at 1:1, as other tools put it
+    column: int = 1,
     hint: str | None = None,
 ) -> Diagnostic:
     """Build a diagnostic whose severity and default hint come from `CODES`."""

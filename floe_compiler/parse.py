@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from floe_compiler.credentials import is_credential_key
 from floe_compiler.diagnostics import Diagnostic, diagnostic, did_you_mean
 from floe_compiler.loader import Located, Path_
-from floe_compiler.models.common import FORBIDDEN_ENVIRONMENT_FIELDS
+from floe_compiler.models.common import FORBIDDEN_ENVIRONMENT_FIELDS, SEMVER_PATTERN
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 
@@ -131,12 +131,18 @@ def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic
         return diagnostic("FLOE-E107",
                           f"{where}: {value or 'value'} is not a valid Kubernetes Secret name",
                           file=doc.file, line=line, column=col)
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        quote = kind == "string_type" and isinstance(err.get("input"), int | float | bool)
-        return diagnostic("FLOE-E103", f"{where}: {_lower_first(err['msg'])}{got}",
+    if kind in ("model_type", "dict_type"):  # Pydantic's message names our class: not useful
+        return diagnostic("FLOE-E103", f"{where}: must be a mapping{got}",
                           file=doc.file, line=line, column=col,
-                          hint="Quote the value: YAML reads it as a number or boolean."
-                          if quote else None)
+                          hint=None if secret else _mapping_hint(model, path, doc, line, col,
+                                                                 err.get("input")))
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        hint = None
+        if kind == "string_type" and isinstance(err.get("input"), int | float | bool):
+            hint = _semver_hint(model, path, doc, line, col) \
+                or "Quote the value: YAML reads it as a number or boolean."
+        return diagnostic("FLOE-E103", f"{where}: {_lower_first(err['msg'])}{got}",
+                          file=doc.file, line=line, column=col, hint=hint)
     if kind == "string_pattern_mismatch":
         return diagnostic("FLOE-E104", f"{where}: {value or 'value'} does not match "
                           f"{ctx.get('pattern')}", file=doc.file, line=line, column=col,
@@ -146,11 +152,77 @@ def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic
 
 
 _PATTERN_HINTS = {
-    r"^\d+\.\d+\.\d+$": "Use a semantic version such as 1.0.0 (quote it if YAML reads a number).",
+    SEMVER_PATTERN: "Use a semantic version such as 1.0.0 (quote it if YAML reads a number).",
     r"^[a-z][a-z0-9-]*$": "Use lowercase letters, digits and '-', starting with a letter.",
     r"^[a-zA-Z_][a-zA-Z0-9_]*$": "Use a dbt model name: letters, digits and '_'.",
     r"^[a-zA-Z0-9_-]+$": "Use letters, digits, '-' and '_' only.",
 }
+
+
+def _source_token(doc: Located, line: int, col: int) -> str:
+    """The plain scalar as written at line:col (YAML reads `1.10` as 1.1: keep the text)."""
+    lines = doc.text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    token = lines[line - 1][col - 1:].split(" #", 1)[0].strip()
+    return token if len(token) <= 60 else ""
+
+
+def _semver_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, col: int
+                 ) -> str | None:
+    """`version: 1.0` is a number to YAML and, quoted, still not MAJOR.MINOR.PATCH: say
+    exactly what to write."""
+    info = _field_info(model, path)
+    patterns = [getattr(m, "pattern", None) for m in info.metadata] if info else []
+    token = _source_token(doc, line, col)
+    parts = token.split(".")
+    if SEMVER_PATTERN not in patterns or not all(p.isdigit() for p in parts) or len(parts) > 3:
+        return None
+    version = ".".join(parts + ["0"] * (3 - len(parts)))
+    return f'Write a semantic version as text: `{path[-1]}: "{version}"`.'
+
+
+def _mapping_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, col: int,
+                  value: Any) -> str | None:
+    """`schedule: "0 6 * * *"`: show the mapping, with the value under its likely key."""
+    target = _unwrap(_annotation_at(model, path))
+    if not (isinstance(target, type) and issubclass(target, BaseModel)) or not path:
+        return None
+    names = {name: f.alias or name for name, f in target.model_fields.items()}
+    fields = list(names.values())
+    token = _source_token(doc, line, col) if isinstance(value, str) else ""
+    text_field = next((names[name] for name, f in target.model_fields.items()
+                       if str in _members(f.annotation)), None)
+    example = f"{{{text_field}: {token}}}" if text_field and token else \
+        "{" + ", ".join(f"{f}: ..." for f in fields[:2]) + "}"
+    return (f"`{path[-1]}` is a mapping (fields: {', '.join(fields)}): write "
+            f"`{path[-1]}: {example}`.")
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    annotation = typing.get_args(annotation)[0] \
+        if typing.get_origin(annotation) is typing.Annotated else annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _annotation_at(model: type[BaseModel], path: Path_) -> Any:
+    current: Any = model
+    for part in path:
+        current = _step(current, part)
+        if current is None:
+            return None
+    return current
+
+
+def _field_info(model: type[BaseModel], path: Path_) -> Any:
+    parent = _unwrap(_annotation_at(model, path[:-1])) if path else None
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        for name, info in parent.model_fields.items():
+            if path[-1] in (name, info.alias):
+                return info
+    return None
 
 
 def _pattern_hint(pattern: str) -> str | None:

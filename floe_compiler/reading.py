@@ -51,6 +51,8 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
             remaining -= len(chunk)
         if remaining <= 0:
             raise TooLarge(info.st_size if stat.S_ISREG(info.st_mode) else None)
+        if not chunks and stat.S_ISFIFO(info.st_mode):  # not "an empty file": nobody wrote
+            raise OSError(errno.ENODATA, "it is a named pipe (FIFO) and nothing wrote to it")
         return b"".join(chunks)
     finally:
         os.close(fd)

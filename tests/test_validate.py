@@ -239,3 +239,27 @@ def test_output_is_the_same_bytes_under_any_hash_seed(write: Write, fmt: str) ->
         assert proc.returncode == 1
         outputs.add(proc.stdout)
     assert len(outputs) == 1
+
+
+def test_a_numeric_version_gets_the_exact_text_to_write(run: Run, write: Write) -> None:
+    spec = VALID_SPEC.replace("version: 1.0.0", "version: 1.0")
+    result = run("validate", "--format", "json", write("floe.yaml", spec))
+    assert diag(result, "FLOE-E103")["hint"] == 'Write a semantic version as text: `version: "1.0.0"`.'
+    spec = VALID_SPEC.replace("version: 1.0.0", "version: 1.10")  # YAML's float is 1.1
+    result = run("validate", "--format", "json", write("floe.yaml", spec))
+    assert diag(result, "FLOE-E103")["hint"] == 'Write a semantic version as text: `version: "1.10.0"`.'
+
+
+def test_a_cron_string_as_schedule_shows_the_mapping(run: Run, write: Write) -> None:
+    result = run("validate", "--format", "json", write("floe.yaml", VALID_SPEC + 'schedule: "0 6 * * *"\n'))
+    found = diag(result, "FLOE-E103")
+    assert found["message"] == "schedule: must be a mapping, got '0 6 * * *'"
+    assert found["hint"] == ("`schedule` is a mapping (fields: cron, timezone, enabled): "
+                             'write `schedule: {cron: "0 6 * * *"}`.')
+    assert "ScheduleSpec" not in result.output and "dictionary" not in result.output
+
+
+def test_whole_file_findings_are_at_one_one(run: Run, tmp_path: Path) -> None:
+    result = run("validate", tmp_path / "missing.yaml")
+    assert f"{tmp_path / 'missing.yaml'}:1:1: FLOE-E001 error: cannot read file" in result.output
+
