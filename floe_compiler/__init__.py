@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
+# The project's home: pre-commit's `repo:` and the links to each code's documentation.
+REPOSITORY = "https://github.com/floe-compiler/floe-compiler"
 
 _EXPORTS = {
     "compile_project": "floe_compiler.pipeline",
@@ -43,7 +45,7 @@ _EXPORTS = {
     "CompiledArtifacts": "floe_compiler.models.artifact",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["REPOSITORY", "__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

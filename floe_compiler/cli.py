@@ -99,6 +99,51 @@ def explain_command(code: str | None, fmt: str) -> None:
         click.echo("\n".join(explain.render_text(c) for c in codes), nl=False)
 
 
+@cli.command("init")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False),
+                default=Path("."))
+@click.option("--name", help="The product's metadata.name [default: from the directory name].")
+@click.option("--owner", default="data-team@example.com", show_default=True,
+              help="The owner's email address.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--hooks-repo", hidden=True, help="pre-commit `repo:` (a fork or a local path).")
+@click.option("--hooks-rev", hidden=True, help="pre-commit `rev:` for --hooks-repo.")
+def init_command(directory: Path, name: str | None, owner: str, force: bool,
+                 hooks_repo: str | None, hooks_rev: str | None) -> None:
+    """Start a data product in DIRECTORY: floe.yaml, manifest.yaml, .pre-commit-config.yaml,
+    .vscode/settings.json and the JSON Schemas they point editors at. Every file validates.
+
+    Nothing is overwritten unless --force is given. Exit status: 0 written, 1 a file exists,
+    2 a file could not be written.
+    """
+    from dataclasses import replace
+
+    from floe_compiler import scaffold
+    from floe_compiler.emit import write_atomic
+    from floe_compiler.schemas import rendered
+
+    plan = scaffold.Scaffold(name or scaffold.product_name(directory), owner)
+    plan = replace(plan, hooks_repo=hooks_repo or plan.hooks_repo,
+                   hooks_rev=hooks_rev or plan.hooks_rev)
+    texts = {path: text.encode() for path, text in scaffold.files(plan).items()}
+    schemas = {f"{scaffold.SCHEMA_DIR}/{name}": data for name, data in rendered().items()}
+    existing = [path for path in texts if (directory / path).exists()]
+    if existing and not force:
+        click.echo(f"floe init: {', '.join(str(directory / p) for p in existing)} already "
+                   "exist(s); nothing was written (use --force to overwrite)", err=True)
+        sys.exit(1)
+    try:
+        for path, data in {**texts, **schemas}.items():
+            write_atomic(directory / path, data)
+    except OSError as exc:
+        click.echo(f"floe init: cannot write in {directory}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    for path in texts:
+        click.echo(f"wrote {directory / path}")
+    click.echo(f"wrote {directory / scaffold.SCHEMA_DIR}/ (JSON Schemas for editors)\n"
+               f"next: floe validate {directory / 'floe.yaml'}; then `pre-commit install`")
+
+
 @cli.command("schema")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("schemas"), show_default=True,

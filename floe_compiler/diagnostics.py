@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from floe_compiler import REPOSITORY
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -141,7 +143,7 @@ def severity_of(code: str) -> Severity:
 
 # Every code has a section (anchor: the code in lower case) on this page, which
 # `floe explain --format markdown` writes; SARIF's helpUri and the LSP link to it.
-CODES_URL = "https://github.com/floe-compiler/floe-compiler/blob/main/docs/codes.md"
+CODES_URL = f"{REPOSITORY}/blob/main/docs/codes.md"
 
 
 def code_url(code: str) -> str:
