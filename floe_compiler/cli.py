@@ -256,16 +256,19 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         sys.exit(report.exit_code)
     data = to_json(result.artifact)
     if check:
+        from floe_compiler.artifact_diff import changes
+
         current = output.read_bytes() if output.is_file() else None
-        if current != data:
-            why = "does not exist" if current is None else "differs from a fresh compile"
+        stale = ["it does not exist"] if current is None else changes(current, data)
+        if stale:
             report.diagnostics.append(diagnostic(
-                "FLOE-E208", f"{output} {why}", file=str(output)))
+                "FLOE-E208", f"{output} is stale: {'; '.join(stale)}", file=str(output)))
             _emit(report, fmt)
             sys.exit(1)
         if report.diagnostics or fmt != "text":
             _emit(report, fmt)
-        _say(fmt, f"{output} is up to date")
+        note = "" if current == data else " (its inputs differ only in comments or layout)"
+        _say(fmt, f"{output} is up to date{note}")
         return
     try:
         write_atomic(output, data)

@@ -286,8 +286,11 @@ EXPLANATIONS: dict[str, Explanation] = {
         "$ floe compile --spec manifest.yaml --manifest floe.yaml",
         "$ floe compile --spec floe.yaml --manifest manifest.yaml"),
     "FLOE-E208": _x(
-        "`floe compile --check` found the committed artifact missing, or different from what "
-        "a fresh compile produces: floe.yaml or the manifest changed since it was written.",
+        "`floe compile --check` found the committed artifact missing, or saying something "
+        "other than a fresh compile: floe.yaml or the manifest changed in meaning since it was "
+        "written. The message lists what differs (transforms or destinations added, removed "
+        "or changed; governance, plugins, schedule changed). A comment or layout edit of the "
+        "inputs does not make it stale.",
         "$ floe compile --check", "$ floe compile && git add target/compiled_artifacts.json"),
     "FLOE-E301": _x(
         "A Jinja template in a value cannot be parsed or fails when rendered.",

@@ -268,6 +268,26 @@ def test_check_detects_a_stale_artifact(run: Run, write: Write, project: Path) -
     assert result.exit_code == 1 and "FLOE-E208" in result.output
 
 
+def test_check_ignores_comments_and_layout_and_says_what_changed(run: Run, write: Write,
+                                                                 project: Path) -> None:
+    out = project.parent / "compiled.json"
+    assert run("compile", "--spec", project, "--output", out).exit_code == 0
+    # The same meaning, other bytes: a comment, flow style, other indentation.
+    write("floe.yaml", "# owned by the orders team\n" + VALID_SPEC.replace(
+        "    dependsOn: [stg_orders]", "    dependsOn:\n      - stg_orders  # daily") + DESTINATIONS)
+    result = run("compile", "--spec", project, "--output", out, "--check")
+    assert result.exit_code == 0, result.output
+    assert "up to date (its inputs differ only in comments or layout)" in result.output
+
+    write("floe.yaml", VALID_SPEC.replace("  - name: mart_orders\n    dependsOn: [stg_orders]\n",
+                                          "  - name: fct_orders\n") + DESTINATIONS.replace("100", "200"))
+    result = run("compile", "--spec", project, "--output", out, "--check", "--format", "json")
+    [stale] = [d for d in result.json()["diagnostics"] if d["code"] == "FLOE-E208"]
+    assert stale["message"] == (f"{out} is stale: transforms added: fct_orders; "
+                                "transforms removed: mart_orders; destinations changed: crm-sync")
+    assert (stale["line"], stale["column"]) == (1, 1)
+
+
 def test_corpus_demo_compiles_against_its_manifest(tmp_path: Path) -> None:
     from tests.conftest import CORPUS
 

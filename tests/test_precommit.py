@@ -132,7 +132,7 @@ def test_stale_artifact_fails_the_commit(product: Path, env: dict[str, str]) -> 
     assert hook_result(report, "floe validate")[0] == "Passed"
     status, output = hook_result(report, "floe compile --check")
     assert status == "Failed"
-    assert "FLOE-E208" in output and "differs from a fresh compile" in output
+    assert "FLOE-E208" in output and "is stale: transforms added: fct_orders" in output
 
     compile_artifact(product, env)
     accepted = commit(product, env)
