@@ -20,10 +20,20 @@ DEFAULT_MAX_BYTES = 1024 * 1024  # as loader.DEFAULT_MAX_BYTES, without importin
 
 
 def _emit(report: object, fmt: str) -> None:
-    from floe_compiler.reporters import RENDERERS
+    import os
+
+    from floe_compiler.reporters import RENDERERS, render_step_summary
 
     r = report  # a pipeline.Report; typed loosely to keep this module import-light
     click.echo(RENDERERS[fmt](r.diagnostics, r.sources, r.files_checked), nl=False)  # type: ignore[attr-defined]
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary:  # the job's summary page, beside the annotations
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(render_step_summary(r.diagnostics, r.files_checked))  # type: ignore[attr-defined]
+        except OSError as exc:
+            click.echo(f"floe: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}",
+                       err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -95,6 +95,35 @@ def render_sarif(diags: Sequence[Diagnostic], sources: Mapping[str, str], files:
     return json.dumps(sarif, indent=2) + "\n"
 
 
+def render_step_summary(diags: Sequence[Diagnostic], files: int) -> str:
+    """Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): counts by code and
+    by file. Messages are left to the annotations, so nothing here can carry a value."""
+    errors = sum(d.severity is Severity.ERROR for d in diags)
+    out = ["### floe", "",
+           f"{files} file(s) checked: **{errors} error(s)**, {len(diags) - errors} warning(s)", ""]
+    if not diags:
+        return "\n".join(out) + "\n"
+    by_code: dict[str, int] = {}
+    by_file: dict[str, list[int]] = {}
+    for d in diags:
+        by_code[d.code] = by_code.get(d.code, 0) + 1
+        counts = by_file.setdefault(d.file, [0, 0])
+        counts[d.severity is not Severity.ERROR] += 1
+    out += ["| code | count | meaning |", "| --- | ---: | --- |"]
+    out += [f"| [{code}]({code_url(code)}) | {count} | "
+            f"{_cell(CODES[code].title if code in CODES else '')} |"
+            for code, count in sorted(by_code.items())]
+    out += ["", "| file | errors | warnings |", "| --- | ---: | ---: |"]
+    out += [f"| `{_cell(name)}` | {e} | {w} |" for name, (e, w) in sorted(by_file.items())]
+    return "\n".join(out) + "\n\n"
+
+
+def _cell(text: str) -> str:
+    """Text fit for one Markdown table cell on one line."""
+    return "".join(c if c.isprintable() else " " for c in text).replace("|", "\\|") \
+        .replace("`", "'")
+
+
 Renderer = Callable[[Sequence[Diagnostic], Mapping[str, str], int], str]
 RENDERERS: dict[str, Renderer] = {
     "text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif,

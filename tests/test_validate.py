@@ -263,3 +263,25 @@ def test_whole_file_findings_are_at_one_one(run: Run, tmp_path: Path) -> None:
     result = run("validate", tmp_path / "missing.yaml")
     assert f"{tmp_path / 'missing.yaml'}:1:1: FLOE-E001 error: cannot read file" in result.output
 
+
+
+def test_github_format_appends_a_job_summary(write: Write, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    bad = write("floe.yaml", VALID_SPEC.replace("version: 1.0.0", "version: '1.0'")
+                + "unknown_a: 1\nunknown_b: 2\n")
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    proc = subprocess.run([sys.executable, "-m", "floe_compiler", "validate", "--format", "github",
+                           str(bad)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("::error file=")  # the annotations are unchanged
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### floe\n")
+    assert "1 file(s) checked: **3 error(s)**, 0 warning(s)" in text
+    assert "| [FLOE-E102](https://" in text and "| 2 | unknown field |" in text
+    assert "| [FLOE-E104](https://" in text and "| 1 | invalid value |" in text
+    assert f"| `{bad}` | 3 | 0 |" in text
+    # Other formats leave it alone.
+    subprocess.run([sys.executable, "-m", "floe_compiler", "validate", str(bad)],
+                   capture_output=True, env=env, timeout=60)
+    assert summary.read_text() == text
