@@ -249,7 +249,7 @@ def rendered() -> dict[str, bytes]:
         schema = build(entry)
         files[entry.name] = dumps(schema)
         files[f"{DRAFT07_DIR}/{entry.name}"] = dumps(to_draft07(schema))
-    files[CATALOG] = (json.dumps(catalog(), indent=2, ensure_ascii=False) + "\n").encode()
+    files[CATALOG] = dumps(catalog())
     return files
 
 
