@@ -75,7 +75,8 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, max_bytes: int,
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 naming every file that differs from the models.")
 def schema_command(output_dir: Path, check: bool) -> None:
-    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact.
+    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact,
+    and a SchemaStore catalog entry for the first two.
 
     Point your editor at them for completion and hover (see the README).
     """

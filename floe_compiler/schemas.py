@@ -46,6 +46,9 @@ CATALOG = "catalog.json"
 SCHEMA_CATALOG = "https://json.schemastore.org/schema-catalog.json"
 # Keywords whose values are data (instances), not schemas: never rewritten or reordered.
 _DATA = frozenset({"examples", "default", "const", "enum"})
+# Keywords that describe without constraining: the property's own win over a branch's.
+_ANNOTATIONS = frozenset({"title", "description", "examples", "default", "deprecated",
+                          "readOnly", "writeOnly", "$comment"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def _shape(node: Any, defs: dict[str, Any], hand_written: bool) -> None:
     - `"default": null` goes: completion would insert `key: null` and offer null
       first in value lists, and it hides the `examples` editors offer instead;
     - a property without a description takes the one of the model it refers to
-      (the class docstring), so hover always has a property-level description.
+      (the class docstring), so hover always has a property-level description;
     - in hand-written files an optional property loses its `null` branch (see
       `_optional`).
     """
@@ -118,12 +121,13 @@ def _shape(node: Any, defs: dict[str, Any], hand_written: bool) -> None:
             _shape(value, defs, hand_written)
     required = set(node.get("required", ()))
     for name, prop in node.get("properties", {}).items():
-        if name in required or not isinstance(prop, dict):
+        if not isinstance(prop, dict):
             continue
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-        if hand_written:
-            _optional(prop)
+        if name not in required:
+            if "default" in prop and prop["default"] is None:
+                del prop["default"]
+            if hand_written:
+                _optional(prop)
         if "description" not in prop:
             target = _referenced(prop)
             if target and defs.get(target, {}).get("description"):
@@ -145,11 +149,12 @@ def _optional(prop: dict[str, Any]) -> None:
     if len(rest) != 1:
         prop["anyOf"] = rest
         return
+    branch = rest[0]
+    if (prop.keys() & branch.keys()) - _ANNOTATIONS:
+        prop["anyOf"] = rest  # both constrain: merging could change the meaning
+        return
     del prop["anyOf"]
-    clash = prop.keys() & rest[0].keys()
-    if clash:
-        raise ValueError(f"cannot merge {sorted(clash)} into an optional property")
-    prop.update(rest[0])
+    prop.update({key: value for key, value in branch.items() if key not in prop})
 
 
 def _referenced(prop: dict[str, Any]) -> str | None:

@@ -163,6 +163,52 @@ def test_draft07_keeps_descriptions_next_to_refs() -> None:
     assert plugins["$ref"] == "#/definitions/PluginsConfig"
 
 
+def test_the_shaping_rules_hold_for_any_model() -> None:
+    """The generator, not the models, carries the editor rules: a model added or
+    changed later gets them when `floe schema` runs."""
+    from typing import Literal
+
+    from pydantic import ConfigDict, Field
+
+    from floe_compiler.schemas import SchemaFile, build, to_draft07
+
+    class Retry(BaseModel):
+        """How a failed push is retried."""
+
+        attempts: int = 3
+
+    class Sink(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        zeta: str = Field(description="Declared first.")
+        retry: Retry | None = None
+        mode: Literal["insert", "upsert"] | None = Field(default=None, description="Write mode.")
+        size: int | None = Field(default=None, ge=1, description="Rows.", examples=[500])
+        alpha: Retry = Field(description="Required, with its own description.")
+
+    for hand_written in (True, False):
+        entry = SchemaFile("sink.schema.json", Sink, "https://example.invalid/sink.json",
+                           "sink.yaml: test", ("sink.yaml",) if hand_written else ())
+        latest = build(entry)
+        props = latest["properties"]
+        assert list(props) == ["zeta", "retry", "mode", "size", "alpha"]
+        assert props["retry"]["description"] == "How a failed push is retried."
+        assert all("default" not in p for p in props.values())
+        if hand_written:
+            assert props["retry"] == {"$ref": "#/$defs/Retry",
+                                      "description": "How a failed push is retried."}
+            assert props["mode"] == {"enum": ["insert", "upsert"], "type": "string",
+                                     "description": "Write mode."}
+            assert props["size"] == {"type": "integer", "minimum": 1, "description": "Rows.",
+                                     "examples": [500]}
+            d7 = to_draft07(latest)["properties"]
+            assert d7["retry"] == {"$ref": "#/definitions/Retry",
+                                   "description": "How a failed push is retried."}
+            assert d7["alpha"] == {"$ref": "#/definitions/Retry",
+                                   "description": "Required, with its own description."}
+        else:  # written by a program, which may write null
+            assert {"type": "null"} in props["size"]["anyOf"]
+
+
 def test_the_catalog_maps_file_names_to_the_schema_ids() -> None:
     catalog = json.loads((SCHEMAS / "catalog.json").read_text(encoding="utf-8"))
     assert catalog["$schema"] == "https://json.schemastore.org/schema-catalog.json"
