@@ -36,6 +36,7 @@ CORPUS_FILES = sorted(CORPUS.glob("*/*.yaml")) + sorted((ROOT / "examples").rglo
 @dataclass
 class Editor:
     client: LspClient
+    command: list[str]
     dialect: str
     workdir: Path
     _names = count()
@@ -74,11 +75,11 @@ def editor(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         _unavailable(f"yaml-language-server is not installed in {SERVER.parent}; "
                      "run `make yaml-language-server`", "editor tests")
     workdir = tmp_path_factory.mktemp(f"editor-{request.param}")
-    client = LspClient([str(node), str(SERVER / "bin" / "yaml-language-server"), "--stdio"],
-                       SETTINGS, workdir)
+    command = [str(node), str(SERVER / "bin" / "yaml-language-server"), "--stdio"]
+    client = LspClient(command, SETTINGS, workdir)
     try:
         client.initialize(workdir)
-        yield Editor(client, request.param, workdir)
+        yield Editor(client, command, request.param, workdir)
     finally:
         client.shutdown()
 
@@ -279,3 +280,32 @@ def test_a_misspelt_key_is_flagged_on_its_line(editor: Editor) -> None:
     editor.client.close(uri)
     assert [(d["range"]["start"]["line"], d["message"]) for d in diagnostics] == [
         (6, 'Property ownr is not allowed.')]
+
+
+def test_the_readme_settings_associate_files_by_name(editor: Editor, tmp_path: Path) -> None:
+    """The README's `.vscode/settings.json` (`yaml.schemas`, paths relative to the
+    workspace) applies our schemas to files named floe.yaml and manifest.yaml."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(\{\n  \"yaml\.schemas\".*?)```", readme, re.DOTALL)
+    assert block, "the README shows the yaml.schemas setting"
+    schemas = json.loads(block.group(1))["yaml.schemas"]
+    if editor.dialect == "draft-07":
+        schemas = {path.replace("./schemas/", "./schemas/draft-07/"): globs
+                   for path, globs in schemas.items()}
+    settings = {"yaml": {**SETTINGS["yaml"], "schemas": schemas}}
+    client = LspClient(editor.command, settings, ROOT)
+    try:
+        client.initialize(ROOT)
+        example = ROOT / "examples" / "customer-analytics"
+        broken = tmp_path / "floe.yaml"
+        broken.write_text(SPEC_HEAD + "metadata:\n  name: Orders\n", encoding="utf-8")
+        for path in (example / "floe.yaml", example / "manifest.yaml", broken):
+            # no modeline: only the settings name the schema
+            client.open(path.as_uri(), MODELINE.sub("", path.read_text(encoding="utf-8")))
+        assert client.wait_for_diagnostics((example / "floe.yaml").as_uri()) == []
+        assert client.wait_for_diagnostics((example / "manifest.yaml").as_uri()) == []
+        messages = [d["message"] for d in client.wait_for_diagnostics(broken.as_uri())]
+        assert 'Missing property "version".' in messages
+        assert any("does not match the pattern" in m for m in messages), messages
+    finally:
+        client.shutdown()
