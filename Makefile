@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLOE := $(VENV)/bin/floe
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean bench yaml-language-server
 
 venv: $(VENV)/.installed
 
@@ -23,7 +23,25 @@ lint: venv
 # Without it the PostgreSQL tests skip (and fail when CI is set).
 PG_VIRTUALENV := $(shell command -v pg_virtualenv 2>/dev/null)
 
-test: lint
+# tests/test_schema_in_editor.py drives Red Hat's yaml-language-server (the engine of
+# VS Code's YAML extension) with our schemas. Pinned; 2.x needs node >= 22 and
+# Debian's nodejs is 20. Without npm the editor tests skip (and fail when CI is set).
+YLS_VERSION := 1.25.0
+YLS := .cache/yls/.installed-$(YLS_VERSION)
+NPM := $(shell command -v npm 2>/dev/null)
+
+yaml-language-server: $(YLS)
+
+$(YLS):
+ifdef NPM
+	$(NPM) install --prefix .cache/yls --no-audit --no-fund --no-save --loglevel=error \
+		yaml-language-server@$(YLS_VERSION)
+	touch $@
+else
+	@echo "npm not found: the editor tests will skip (apt-get install nodejs npm)"
+endif
+
+test: lint $(YLS)
 	$(PG_VIRTUALENV) $(PY) -m pytest -q
 
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
@@ -42,4 +60,4 @@ demo: venv
 		--destination warehouse-export
 
 clean:
-	rm -rf $(VENV) target .floe
+	rm -rf $(VENV) target .floe .cache

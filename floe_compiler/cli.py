@@ -161,7 +161,8 @@ def init_command(directory: Path, name: str | None, owner: str, force: bool,
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 naming every file that differs from the models.")
 def schema_command(output_dir: Path, check: bool) -> None:
-    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact.
+    """Write JSON Schemas of floe.yaml, manifest.yaml and the compiled artifact,
+    and a SchemaStore catalog entry for the first two.
 
     Point your editor at them for completion and hover (see the README).
     """

@@ -1,10 +1,12 @@
 """floe's JSON Schemas, generated from the models, for IDEs and other tools.
 
 `floe schema` writes them (draft 2020-12, plus a draft-07 copy for older
-yaml-language-server versions); the files are committed and `floe schema --check`
-fails when they drift from the models. The models stay the single source of
-truth: the schemas describe them, including titles, descriptions and examples
-for hover and completion. Only `floe schema` and the tests import this module.
+yaml-language-server versions) and a SchemaStore-style `catalog.json`; the files are
+committed and `floe schema --check` fails when they drift from the models. The models
+stay the single source of truth: the schemas describe them, including descriptions and
+examples for hover and completion. Pydantic's output is then shaped for editors (see
+`_shape`), by rules that depend on no particular model, so regenerating after a model
+change keeps them. Only `floe schema` and the tests import this module.
 """
 
 from __future__ import annotations
@@ -40,19 +42,32 @@ _NOT_IN_DRAFT07 = frozenset({
 })
 
 
+CATALOG = "catalog.json"
+SCHEMA_CATALOG = "https://json.schemastore.org/schema-catalog.json"
+# Keywords whose values are data (instances), not schemas: never rewritten or reordered.
+_DATA = frozenset({"examples", "default", "const", "enum"})
+# Keywords that describe without constraining: the property's own win over a branch's.
+_ANNOTATIONS = frozenset({"title", "description", "examples", "default", "deprecated",
+                          "readOnly", "writeOnly", "$comment"})
+
+
 @dataclass(frozen=True)
 class SchemaFile:
     name: str
     model: type[BaseModel]
     schema_id: str
     title: str
+    # Files people write by hand, in an editor; they get a catalog entry, and an
+    # optional field there is one you leave out (see `_optional`).
+    file_match: tuple[str, ...] = ()
 
 
 SCHEMA_FILES = (
     SchemaFile("floe-spec.schema.json", FloeSpec, SPEC_SCHEMA_ID,
-               "floe.yaml (FloeSpec): a floe data product"),
+               "floe.yaml (FloeSpec): a floe data product", ("floe.yaml", "floe.yml")),
     SchemaFile("manifest.schema.json", PlatformManifest, MANIFEST_SCHEMA_ID,
-               "manifest.yaml (Manifest): a floe platform manifest"),
+               "manifest.yaml (Manifest): a floe platform manifest",
+               ("manifest.yaml", "manifest.yml")),
     SchemaFile("compiled-artifacts.schema.json", CompiledArtifacts, ARTIFACT_SCHEMA_ID,
                "compiled_artifacts.json: the output of `floe compile`"),
 )
@@ -70,6 +85,7 @@ def build(entry: SchemaFile) -> dict[str, Any]:
     """The draft 2020-12 schema of one model, with `$schema` and its versioned `$id`."""
     body = entry.model.model_json_schema(by_alias=True, mode="validation",
                                          schema_generator=_Generator)
+    _shape(body, body.get("$defs", {}), hand_written=bool(entry.file_match))
     description = body.pop("description", None)
     return {
         "$schema": DRAFT_2020_12,
@@ -81,10 +97,83 @@ def build(entry: SchemaFile) -> dict[str, Any]:
     }
 
 
+def _shape(node: Any, defs: dict[str, Any], hand_written: bool) -> None:
+    """Shape Pydantic's schema, in place, for completion and hover in editors.
+
+    - `"default": null` goes: completion would insert `key: null` and offer null
+      first in value lists, and it hides the `examples` editors offer instead;
+    - a property without a description takes the one of the model it refers to
+      (the class docstring), so hover always has a property-level description;
+    - in hand-written files an optional property loses its `null` branch (see
+      `_optional`).
+    """
+    if isinstance(node, list):
+        for item in node:
+            _shape(item, defs, hand_written)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in ("properties", "patternProperties", "$defs"):
+            for sub in value.values():
+                _shape(sub, defs, hand_written)
+        elif key not in _DATA:
+            _shape(value, defs, hand_written)
+    required = set(node.get("required", ()))
+    for name, prop in node.get("properties", {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if name not in required:
+            if "default" in prop and prop["default"] is None:
+                del prop["default"]
+            if hand_written:
+                _optional(prop)
+        if "description" not in prop:
+            target = _referenced(prop)
+            if target and defs.get(target, {}).get("description"):
+                prop["description"] = defs[target]["description"]
+
+
+def _optional(prop: dict[str, Any]) -> None:
+    """Drop the `null` branch of an optional property, and the `anyOf` it leaves.
+
+    An optional field is one you leave out. Offering `null` makes completion insert
+    it, and the `anyOf` makes hover repeat a title per branch ("X || X") in
+    yaml-language-server. The models still accept an explicit null: a one-sided
+    divergence (the editor flags a value floe accepts), like the lax coercions.
+    """
+    branches = prop.get("anyOf")
+    if not isinstance(branches, list) or {"type": "null"} not in branches:
+        return
+    rest = [b for b in branches if b != {"type": "null"}]
+    if len(rest) != 1:
+        prop["anyOf"] = rest
+        return
+    branch = rest[0]
+    if (prop.keys() & branch.keys()) - _ANNOTATIONS:
+        prop["anyOf"] = rest  # both constrain: merging could change the meaning
+        return
+    del prop["anyOf"]
+    prop.update({key: value for key, value in branch.items() if key not in prop})
+
+
+def _referenced(prop: dict[str, Any]) -> str | None:
+    """The `$defs` name a property refers to: itself, as array items, or one branch."""
+    for candidate in (prop, prop.get("items"), *prop.get("anyOf", ())):
+        if isinstance(candidate, dict) and isinstance(candidate.get("$ref"), str):
+            return str(candidate["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
 def to_draft07(schema: dict[str, Any]) -> dict[str, Any]:
-    """The same schema in draft-07: `$defs` -> `definitions`, and a `$ref` with
-    sibling keywords wrapped in `allOf` (draft-07 ignores a `$ref`'s siblings, so
-    descriptions would vanish from hover)."""
+    """The same schema in draft-07: `$defs` -> `definitions`.
+
+    A `$ref` keeps its sibling `description` as a plain `{"$ref", "description"}`.
+    Draft-07 validators ignore a `$ref`'s siblings, which costs nothing here (they
+    are annotations), while editors read them: yaml-language-server shows them on
+    hover, and an `allOf: [{$ref}]` wrapper instead makes completion insert a bare
+    `metadata` with no colon and no children.
+    """
     converted: dict[str, Any] = _draft07(schema)
     converted["$schema"] = DRAFT_07
     converted["$id"] = draft07_id(schema["$id"])
@@ -105,20 +194,57 @@ def _draft07(node: Any) -> Any:
             out["definitions"] = {name: _draft07(d) for name, d in value.items()}
         elif key == "$ref" and isinstance(value, str):
             out[key] = value.replace("#/$defs/", "#/definitions/", 1)
-        elif key in ("examples", "default", "const", "enum"):
+        elif key in _DATA:
             out[key] = value  # data, not schema
         elif key in ("properties", "patternProperties"):
             out[key] = {name: _draft07(s) for name, s in value.items()}  # names, not keywords
         else:
             out[key] = _draft07(value)
-    if "$ref" in out and len(out) > 1:
-        out = {"allOf": [{"$ref": out.pop("$ref")}], **out}
+    return out
+
+
+def canonical(node: Any) -> Any:
+    """The schema with keywords in sorted order, but property names in the models'
+    declaration order (editors insert a skeleton in that order: a destination starts
+    with `name`) and data (`examples`, ...) as written. The models fix both orders,
+    so the output is deterministic."""
+    if isinstance(node, list):
+        return [canonical(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key in sorted(node):
+        value = node[key]
+        if key in _DATA:
+            out[key] = value
+        elif key in ("properties", "patternProperties"):
+            out[key] = {name: canonical(s) for name, s in value.items()}
+        elif key in ("$defs", "definitions"):
+            out[key] = {name: canonical(value[name]) for name in sorted(value)}
+        else:
+            out[key] = canonical(value)
     return out
 
 
 def dumps(schema: dict[str, Any]) -> bytes:
-    """Deterministic bytes: sorted keys, two-space indent, UTF-8, trailing newline."""
-    return (json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    """Deterministic bytes: `canonical` order, two-space indent, UTF-8, final newline."""
+    return (json.dumps(canonical(schema), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def catalog() -> dict[str, Any]:
+    """A SchemaStore catalog (https://www.schemastore.org) entry per hand-written
+    file, ready to submit once the schemas are served at their `$id`s."""
+    return {
+        "$schema": SCHEMA_CATALOG,
+        "version": 1,
+        "schemas": [
+            {"name": name.strip(), "description": description.strip().capitalize(),
+             "fileMatch": list(entry.file_match),
+             "url": entry.schema_id}
+            for entry in SCHEMA_FILES if entry.file_match
+            for name, description in [entry.title.split(":", 1)]
+        ],
+    }
 
 
 def rendered() -> dict[str, bytes]:
@@ -128,6 +254,7 @@ def rendered() -> dict[str, bytes]:
         schema = build(entry)
         files[entry.name] = dumps(schema)
         files[f"{DRAFT07_DIR}/{entry.name}"] = dumps(to_draft07(schema))
+    files[CATALOG] = dumps(catalog())
     return files
 
 

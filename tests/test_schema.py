@@ -23,7 +23,7 @@ from floe_compiler.loader import load_text, read_source
 from floe_compiler.models.artifact import SCHEMA_ID, CompiledArtifacts
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
-from floe_compiler.schemas import drifted, rendered
+from floe_compiler.schemas import canonical, drifted, rendered
 from tests.conftest import CORPUS, EXAMPLE, ROOT, VALID_MANIFEST, VALID_SPEC, Run
 
 SCHEMAS = ROOT / "schemas"
@@ -94,8 +94,24 @@ def test_output_is_deterministic() -> None:
     for name, data in first.items():
         assert data.endswith(b"}\n"), name
         text = data.decode()
-        assert text == json.dumps(json.loads(text), sort_keys=True, indent=2,
+        assert text == json.dumps(canonical(json.loads(text)), indent=2,
                                   ensure_ascii=False) + "\n", name
+
+
+@pytest.mark.parametrize("draft07", [False, True], ids=["2020-12", "draft-07"])
+def test_properties_keep_the_models_declaration_order(draft07: bool) -> None:
+    """Editors insert a skeleton in schema order: a destination starts with `name`."""
+    def order(model: type[BaseModel]) -> list[str]:
+        return [field.alias or name for name, field in model.model_fields.items()]
+
+    spec, manifest = schema("FloeSpec", draft07), schema("Manifest", draft07)
+    defs = spec["definitions" if draft07 else "$defs"]
+    assert list(spec["properties"]) == order(FloeSpec)
+    assert list(manifest["properties"]) == order(PlatformManifest)
+    assert list(defs["DestinationConfig"]["properties"])[:3] == [
+        "name", "sink_type", "connection_secret_ref"]
+    assert defs["DestinationConfig"]["required"] == ["name", "sink_type", "connection_secret_ref"]
+    assert list(spec) == sorted(spec), "keywords stay sorted"
 
 
 @pytest.mark.parametrize("kind", ["FloeSpec", "Manifest"])
@@ -103,21 +119,32 @@ def test_every_field_has_a_description_for_hover(kind: str) -> None:
     s = schema(kind)
     defs = s["$defs"]
 
-    def described(prop: dict[str, Any]) -> bool:
-        if "description" in prop:
-            return True
-        branches = [prop, *prop.get("anyOf", [])]
-        refs = [b.get("$ref") or b.get("items", {}).get("$ref") for b in branches]
-        return any(r and "description" in defs[r.rsplit("/", 1)[1]] for r in refs)
-
+    # on the property itself: a property of a model type without its own description
+    # takes the model's docstring (manifest `observability`, `governance`, ...)
     missing = [f"{owner}.{name}" for owner, node in [("(top)", s), *defs.items()]
-               for name, prop in node.get("properties", {}).items() if not described(prop)]
+               for name, prop in node.get("properties", {}).items()
+               if not prop.get("description")]
     assert missing == []
+    observability = s["properties"].get("observability", {})
+    if kind == "Manifest":
+        assert observability["description"] == defs["ObservabilityConfig"]["description"]
+
+
+@pytest.mark.parametrize("kind", ["FloeSpec", "Manifest"])
+def test_completion_is_offered_values_never_null(kind: str) -> None:
+    """No `"default": null` (completion would insert `key: null`) and no `null` branch
+    on an optional property (it would be offered as a value); explicit nulls stay
+    valid where a field is required-but-nullable."""
+    for draft07 in (False, True):
+        text = json.dumps(schema(kind, draft07))
+        assert '"default": null' not in text
+        assert '{"type": "null"}' not in text.replace("\n", "").replace(" ", "")
+        assert '"allOf"' not in text
 
 
 def test_enums_and_examples_drive_completion() -> None:
     transform = schema("FloeSpec")["$defs"]["TransformSpec"]["properties"]
-    assert transform["tier"]["anyOf"][0]["enum"] == ["bronze", "silver", "gold"]
+    assert transform["tier"]["enum"] == ["bronze", "silver", "gold"]
     assert schema("FloeSpec")["properties"]["kind"]["const"] == "FloeSpec"
     destination = schema("FloeSpec")["$defs"]["DestinationConfig"]
     assert destination["properties"]["connection_secret_ref"]["examples"] == [
@@ -127,9 +154,68 @@ def test_enums_and_examples_drive_completion() -> None:
 
 
 def test_draft07_keeps_descriptions_next_to_refs() -> None:
+    """A plain `{"$ref", "description"}`: an `allOf: [{$ref}]` wrapper makes
+    yaml-language-server insert a bare `metadata` (no colon, no children)."""
     metadata = schema("FloeSpec", draft07=True)["properties"]["metadata"]
-    assert metadata["allOf"] == [{"$ref": "#/definitions/FloeMetadata"}]
-    assert metadata["description"]
+    assert metadata == {"$ref": "#/definitions/FloeMetadata",
+                        "description": "Name, version and owner of the product."}
+    plugins = schema("Manifest", draft07=True)["properties"]["plugins"]
+    assert plugins["$ref"] == "#/definitions/PluginsConfig"
+
+
+def test_the_shaping_rules_hold_for_any_model() -> None:
+    """The generator, not the models, carries the editor rules: a model added or
+    changed later gets them when `floe schema` runs."""
+    from typing import Literal
+
+    from pydantic import ConfigDict, Field
+
+    from floe_compiler.schemas import SchemaFile, build, to_draft07
+
+    class Retry(BaseModel):
+        """How a failed push is retried."""
+
+        attempts: int = 3
+
+    class Sink(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        zeta: str = Field(description="Declared first.")
+        retry: Retry | None = None
+        mode: Literal["insert", "upsert"] | None = Field(default=None, description="Write mode.")
+        size: int | None = Field(default=None, ge=1, description="Rows.", examples=[500])
+        alpha: Retry = Field(description="Required, with its own description.")
+
+    for hand_written in (True, False):
+        entry = SchemaFile("sink.schema.json", Sink, "https://example.invalid/sink.json",
+                           "sink.yaml: test", ("sink.yaml",) if hand_written else ())
+        latest = build(entry)
+        props = latest["properties"]
+        assert list(props) == ["zeta", "retry", "mode", "size", "alpha"]
+        assert props["retry"]["description"] == "How a failed push is retried."
+        assert all("default" not in p for p in props.values())
+        if hand_written:
+            assert props["retry"] == {"$ref": "#/$defs/Retry",
+                                      "description": "How a failed push is retried."}
+            assert props["mode"] == {"enum": ["insert", "upsert"], "type": "string",
+                                     "description": "Write mode."}
+            assert props["size"] == {"type": "integer", "minimum": 1, "description": "Rows.",
+                                     "examples": [500]}
+            d7 = to_draft07(latest)["properties"]
+            assert d7["retry"] == {"$ref": "#/definitions/Retry",
+                                   "description": "How a failed push is retried."}
+            assert d7["alpha"] == {"$ref": "#/definitions/Retry",
+                                   "description": "Required, with its own description."}
+        else:  # written by a program, which may write null
+            assert {"type": "null"} in props["size"]["anyOf"]
+
+
+def test_the_catalog_maps_file_names_to_the_schema_ids() -> None:
+    catalog = json.loads((SCHEMAS / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["$schema"] == "https://json.schemastore.org/schema-catalog.json"
+    assert {e["url"]: e["fileMatch"] for e in catalog["schemas"]} == {
+        schema("FloeSpec")["$id"]: ["floe.yaml", "floe.yml"],
+        schema("Manifest")["$id"]: ["manifest.yaml", "manifest.yml"]}
+    assert all(e["name"] and e["description"] for e in catalog["schemas"])
 
 
 # --- the command --------------------------------------------------------------------
@@ -140,7 +226,8 @@ def test_schema_writes_every_file_and_check_passes(run: Run, tmp_path: Path) -> 
     result = run("schema", "--output-dir", out)
     assert result.exit_code == 0, result.output
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
-    assert written == sorted([*FILES.values(), *(f"draft-07/{f}" for f in FILES.values())])
+    assert written == sorted([*FILES.values(), *(f"draft-07/{f}" for f in FILES.values()),
+                              "catalog.json"])
     assert run("schema", "--output-dir", out, "--check").exit_code == 0
     again = run("schema", "--output-dir", out)
     assert "up to date" in again.output
@@ -244,7 +331,6 @@ SPEC_CASES: dict[str, tuple[str, bool]] = {
     "one-character secret ref": (WITH_DESTINATION.replace("crm-credentials", "a"), True),
     "secret ref of 253 characters": (WITH_DESTINATION.replace("crm-credentials", "a" * 253), True),
     "batch_size written as 500.0": (WITH_DESTINATION.replace("batch_size: 500", "batch_size: 500.0"), True),
-    "explicit nulls for optional fields": (VALID_SPEC + "schedule: null\noutput_ports: null\n", True),
     "name of 63 characters": (VALID_SPEC.replace("name: orders", "name: " + "a" * 63), True),
     "free-form destination config": (WITH_DESTINATION + "    config: {path: /x, retry: {max_attempts: 2}, tags: [1, a]}\n", True),
     "ports": (WITH_PORTS, True),
@@ -322,6 +408,15 @@ LAX_COERCIONS = {
     "boolean as a number": WITH_DESTINATION.replace("batch_size: 500", "batch_size: true"),
     "yes for true (a string in YAML 1.2)": VALID_SPEC + "schedule:\n  enabled: yes\n",
     "1 for true": VALID_SPEC + "schedule:\n  enabled: 1\n",
+
+
+    # An optional field is one you leave out: the editor schemas have no `null` branch,
+    # so that completion never offers null (and hover shows no "X || X" title).
+    "explicit nulls for optional fields": VALID_SPEC + "schedule: null\noutput_ports: null\n",
+    "an empty optional field": VALID_SPEC + "schedule:\n",
+}
+MANIFEST_LAX = {
+    "explicit null for an optional field": VALID_MANIFEST + "governance: null\n",
 }
 
 
@@ -329,6 +424,20 @@ LAX_COERCIONS = {
 def test_known_divergence_pydantic_coerces_what_the_schema_rejects(text: str) -> None:
     assert verdicts("FloeSpec", data_of(text)) == {
         "model": True, "schema 2020-12": False, "schema draft-07": False}
+
+
+@pytest.mark.parametrize("text", MANIFEST_LAX.values(), ids=MANIFEST_LAX.keys())
+def test_known_divergence_in_the_manifest(text: str) -> None:
+    assert verdicts("Manifest", data_of(text)) == {
+        "model": True, "schema 2020-12": False, "schema draft-07": False}
+
+
+def test_the_artifact_schema_keeps_nulls_floe_compile_writes() -> None:
+    """The artifact is written by `floe compile`, not by hand: its schema keeps the
+    `null` branches of optional fields (`field_mapping: null` in every destination)."""
+    field_mapping = schema("CompiledArtifacts")["$defs"]["CompiledDestination"]["properties"][
+        "field_mapping"]
+    assert {"type": "null"} in field_mapping["anyOf"]
 
 
 def test_known_divergence_python_regex_dollar_accepts_a_trailing_newline() -> None:
