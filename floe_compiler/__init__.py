@@ -21,6 +21,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "compile_project": "floe_compiler.pipeline",
     "validate_paths": "floe_compiler.pipeline",
+    "Source": "floe_compiler.pipeline",
+    "run": "floe_compiler.pipeline",
     "Options": "floe_compiler.pipeline",
     "Diagnostic": "floe_compiler.diagnostics",
     "Severity": "floe_compiler.diagnostics",

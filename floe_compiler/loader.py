@@ -8,13 +8,15 @@ ourselves, with an explicit stack, so that we can
 - bound nesting depth and alias expansion (billion laughs) before any deep or
   exponential work is done: nothing here recurses, so 10,000-deep input costs
   the same as 100-deep input;
-- resolve scalars with our own YAML 1.2 core schema (`scalars.py`), which is
-  about 10x faster than ruamel's resolver and composer and never raises.
+- resolve scalars as floe-core's PyYAML does, YAML 1.1 (`scalars.py`), about 10x
+  faster than ruamel's resolver and composer and never raising, and warn where
+  YAML 1.2 (editors) reads a plain scalar otherwise (FLOE-W111).
 We also note where literal credentials sit, so that no output shows them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +37,16 @@ from ruamel.yaml.events import (
 from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
-from floe_compiler.scalars import CORE, BadScalar, construct_tagged, resolve_plain
+from floe_compiler.scalars import (
+    CORE,
+    NUMBER_FIRST,
+    YAML11_WORDS,
+    BadScalar,
+    construct_tagged,
+    describe,
+    resolve_plain,
+    yaml11_and_12_differ,
+)
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # floe.yaml files are hand-written; 1 MiB is generous.
 MAX_DEPTH = 100
@@ -69,6 +80,9 @@ class Located:
     # Literal credentials, as text: a value used as a password is secret wherever it is
     # (`a: &pw hunter2` ... `password: *pw`).
     secret_values: set[str] = field(default_factory=set)
+    # The root node is a mapping (as far as the file parsed): only then may output quote
+    # its lines. /etc/passwd named as a manifest is read, refused, and never shown.
+    mapping: bool = False
 
     def is_secret(self, value: Any) -> bool:
         return not isinstance(value, dict | list) and value is not None \
@@ -416,7 +430,10 @@ class _Builder:
         else:
             self.values[path] = position
         if event.ctag is None and event.implicit[0]:
-            value = resolve_plain(event.value)
+            text = event.value
+            value = resolve_plain(text)
+            if text in YAML11_WORDS or (text and text[0] in NUMBER_FIRST):
+                self._two_readings(text, value, position)
         else:
             value = self._tagged_value(event, position)
         if type(value) is str and ("{{" in value or "{%" in value) \
@@ -451,6 +468,9 @@ class _Builder:
             return
         if tag is not None and str(tag) not in ("!", CORE + "str"):
             self._unsupported_tag(str(tag), position)
+        elif tag is None and event.implicit[0] and \
+                (key in YAML11_WORDS or (key and key[0] in NUMBER_FIRST)):
+            self._two_readings(key, resolve_plain(key), position)
         frame.key = key
         if key in frame.key_lines:
             self.doc.diagnostics.append(diagnostic(
@@ -508,6 +528,7 @@ class _Builder:
             return
         if top is None:
             path: Path_ = ()
+            self.doc.mapping = is_map
         elif top.kind == _MAP:
             path = (*top.path, top.key)  # type: ignore[arg-type]
         else:
@@ -576,6 +597,31 @@ class _Builder:
         if top.kind == _MAP:
             top.key = None
             top.merge = False
+
+    def _two_readings(self, text: str, value: Any, position: Position) -> None:
+        """Warn where floe (PyYAML, YAML 1.1) and editors (YAML 1.2) read a plain scalar
+        differently: `on` is true for one and text for the other."""
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        if text == "=":
+            self.doc.diagnostics.append(diagnostic(
+                "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
+                "loader (PyYAML) cannot read", file=self.file, line=position[0],
+                column=position[1], hint="Quote it: '='."))
+            return
+        other = yaml11_and_12_differ(text, value)
+        if other is NotImplemented:
+            return
+        if isinstance(value, bool):
+            hint = f"Quote it ('{shown}') for text, or write {str(value).lower()} for a boolean."
+        elif isinstance(value, str) or isinstance(value, dt.date):
+            hint = f"Quote it ('{shown}') for text."
+        else:
+            hint = (f"Quote it ('{shown}') for text, or write the number so that YAML 1.1 and "
+                    "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
+        self.doc.diagnostics.append(diagnostic(
+            "FLOE-W111", f"`{shown}` is {describe(value)} in YAML 1.1, as floe reads it, but "
+            f"{describe(other)} in YAML 1.2, as editors read it", file=self.file,
+            line=position[0], column=position[1], hint=hint))
 
     def _unsupported_tag(self, tag: str, position: Position) -> None:
         self.doc.diagnostics.append(diagnostic(

@@ -56,7 +56,7 @@ class Result:
     stderr: str = ""
 
     def json(self) -> Any:
-        return json.loads(self.output)
+        return json.loads(self.stdout or self.output)  # a compile's summary goes to stderr
 
     def codes(self) -> list[str]:
         return [d["code"] for d in self.json()["diagnostics"]]
