@@ -161,6 +161,7 @@ def load_text(text: str, display: str) -> Located:
     builder = _Builder(doc)
     try:
         builder.run(_events(text))
+        builder.report_two_readings()
     except _Abort as abort:
         doc.data = None
         doc.diagnostics.append(abort.diag)
@@ -292,6 +293,9 @@ class _Builder:
         self.anchors: dict[str, list[Any]] = {}
         self.depth = 0  # open collections, skipped and replayed ones included
         self.last_end: Position = (1, 1)
+        # Plain scalars YAML 1.1 and 1.2 read differently: (text, 1.1 value, where, path),
+        # reported once the whole file is read and its secrets are known.
+        self.two_readings: list[tuple[str, Any, Position, Path_]] = []
 
     def run(self, next_event: Callable[[], Any]) -> None:
         sources = [next_event]  # the file's events, then the anchors being replayed
@@ -432,8 +436,9 @@ class _Builder:
         if event.ctag is None and event.implicit[0]:
             text = event.value
             value = resolve_plain(text)
-            if text in YAML11_WORDS or (text and text[0] in NUMBER_FIRST):
-                self._two_readings(text, value, position)
+            if (text in YAML11_WORDS or (text and text[0] in NUMBER_FIRST)) \
+                    and not self.replaying:  # an alias: reported at its anchor
+                self.two_readings.append((text, value, position, path))
         else:
             value = self._tagged_value(event, position)
         if type(value) is str and ("{{" in value or "{%" in value) \
@@ -470,7 +475,7 @@ class _Builder:
             self._unsupported_tag(str(tag), position)
         elif tag is None and event.implicit[0] and \
                 (key in YAML11_WORDS or (key and key[0] in NUMBER_FIRST)):
-            self._two_readings(key, resolve_plain(key), position)
+            self.two_readings.append((key, resolve_plain(key), position, frame.path))
         frame.key = key
         if key in frame.key_lines:
             self.doc.diagnostics.append(diagnostic(
@@ -598,30 +603,39 @@ class _Builder:
             top.key = None
             top.merge = False
 
-    def _two_readings(self, text: str, value: Any, position: Position) -> None:
+    def report_two_readings(self) -> None:
         """Warn where floe (PyYAML, YAML 1.1) and editors (YAML 1.2) read a plain scalar
-        differently: `on` is true for one and text for the other."""
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        if text == "=":
+        differently: `on` is true for one and text for the other. A credential's value
+        is described by its type alone."""
+        for text, value, (line, column), path in self.two_readings:
+            if text == "=":
+                self.doc.diagnostics.append(diagnostic(
+                    "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
+                    "loader (PyYAML) cannot read", file=self.file, line=line, column=column,
+                    hint="Quote it: '='."))
+                continue
+            other = yaml11_and_12_differ(text, value)
+            if other is NotImplemented:
+                continue
+            secret = text in self.doc.secret_values or self.doc.is_secret(value) or any(
+                type(part) is str and is_credential_key(part) for part in path)
+            shown = "this value" if secret else f"`{text}`" if len(text) <= 40 \
+                else f"`{text[:37]}...`"
+            quoted = "it" if secret else f"it ('{text}')" if len(text) <= 40 else "it"
+            if isinstance(value, bool):
+                hint = f"Quote {quoted} for text, or write true or false for a boolean."
+            elif isinstance(value, str | dt.date):
+                hint = f"Quote {quoted} for text."
+            else:
+                hint = (f"Quote {quoted} for text, or write the number so that YAML 1.1 and "
+                        "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
+            first, second = describe(value, secret), describe(other, secret)
+            message = f"{shown} is {first} in YAML 1.1, as floe reads it, but {second} in " \
+                "YAML 1.2, as editors read it" if first != second else \
+                f"{shown} (not shown) is read as another {first[first.index(' ') + 1:]} in " \
+                "YAML 1.1, as floe reads it, than in YAML 1.2, as editors read it"
             self.doc.diagnostics.append(diagnostic(
-                "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
-                "loader (PyYAML) cannot read", file=self.file, line=position[0],
-                column=position[1], hint="Quote it: '='."))
-            return
-        other = yaml11_and_12_differ(text, value)
-        if other is NotImplemented:
-            return
-        if isinstance(value, bool):
-            hint = f"Quote it ('{shown}') for text, or write {str(value).lower()} for a boolean."
-        elif isinstance(value, str) or isinstance(value, dt.date):
-            hint = f"Quote it ('{shown}') for text."
-        else:
-            hint = (f"Quote it ('{shown}') for text, or write the number so that YAML 1.1 and "
-                    "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
-        self.doc.diagnostics.append(diagnostic(
-            "FLOE-W111", f"`{shown}` is {describe(value)} in YAML 1.1, as floe reads it, but "
-            f"{describe(other)} in YAML 1.2, as editors read it", file=self.file,
-            line=position[0], column=position[1], hint=hint))
+                "FLOE-W111", message, file=self.file, line=line, column=column, hint=hint))
 
     def _unsupported_tag(self, tag: str, position: Position) -> None:
         self.doc.diagnostics.append(diagnostic(

@@ -120,9 +120,10 @@ def _float(text: str) -> float | None:
         return math.nan
     try:
         if ":" in lowered:  # base 60: 1:30.5 is 90.5
-            value = 0.0
-            for part in lowered.split(":"):
-                value = value * 60 + float(part)
+            value, weight = 0.0, 1  # summed from the right, as PyYAML does: the same rounding
+            for part in reversed(lowered.split(":")):
+                value += float(part) * weight
+                weight *= 60
             return sign * value
         return sign * float(lowered)
     except ValueError:
@@ -192,21 +193,24 @@ def yaml11_and_12_differ(text: str, value: Any) -> Any:
     return other
 
 
-def describe(value: Any) -> str:
-    """How a resolved value reads in a message: `the boolean true`, `the date 2024-01-01`."""
+def describe(value: Any, secret: bool = False) -> str:
+    """How a resolved value reads in a message: `the boolean true`, `the date 2024-01-01`
+    (`a boolean`, `a date` for a secret)."""
     if value is None:
         return "null"
+    kind = "the boolean" if isinstance(value, bool) else "the integer" \
+        if isinstance(value, int) else "the number" if isinstance(value, float) \
+        else "the timestamp" if isinstance(value, dt.datetime) \
+        else "the date" if isinstance(value, dt.date) else ""
+    if not kind:
+        return "a string"
+    if secret or (isinstance(value, int) and value.bit_length() > 200):
+        return ("an " if kind == "the integer" else "a ") + kind[4:]
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"the integer {value}" if value.bit_length() < 200 else "an integer"
-    if isinstance(value, float):
-        return f"the number {value!r}"
-    if isinstance(value, dt.datetime):
-        return f"the timestamp {value.isoformat()}"
+        return f"{kind} {str(value).lower()}"
     if isinstance(value, dt.date):
-        return f"the date {value.isoformat()}"
-    return "a string"
+        return f"{kind} {value.isoformat()}"
+    return f"{kind} {value!r}"
 
 
 # With an explicit tag the intent is clear; PyYAML reads these spellings for `!!bool`.
