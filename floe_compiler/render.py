@@ -9,9 +9,10 @@ that value (in a `|` block scalar, on the template's own line).
 
 A value that is one expression and nothing else is then read again as YAML reads
 an unquoted scalar (YAML 1.1, as the loader reads one): `"{{ var('n') }}"` with
-n=500 is the number 500, `true` or `yes` a boolean, an empty result or `null` is null; anything else, dates included, stays
-text. `| string` as the last step keeps the result text (`"{{ env_var('BUILD') |
-string }}"` stays "42"). A value with text around its expressions is always text.
+n=500 is the number 500, `true` or `yes` a boolean, an empty result or `null` is
+null; anything else, dates included, stays text. `| string` as the last step keeps
+the result text (`"{{ env_var('BUILD') | string }}"` stays "42"). A value with
+text around its expressions is always text.
 
 Values read from variables whose names look secret (`SECRET_NAME`) may only
 become a `connection_secret_ref`, and only when they look like a Kubernetes

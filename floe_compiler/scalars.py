@@ -188,7 +188,7 @@ def yaml11_and_12_differ(text: str, value: Any) -> Any:
     """The YAML 1.2 value of a plain scalar whose YAML 1.1 value is `value`, or
     `NotImplemented` when both readings agree."""
     other = yaml12_value(text)
-    if type(other) is type(value) and (other == value or other != other and value != value):
+    if type(other) is type(value) and (other == value or (other != other and value != value)):
         return NotImplemented
     return other
 

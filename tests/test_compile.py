@@ -11,8 +11,8 @@ import pytest
 from floe_compiler import (
     CompilationError,
     DependencyCycleError,
-    Options,
     HardcodedCredentialError,
+    Options,
     PluginWhitelistError,
     SinkWhitelistError,
     UnknownDependencyError,

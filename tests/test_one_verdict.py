@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from floe_compiler.pipeline import Options, Source, run as run_pipeline, validate_paths
+from floe_compiler.pipeline import Options, Source, validate_paths
+from floe_compiler.pipeline import run as run_pipeline
 from tests.conftest import CORPUS, EXAMPLE, VALID_MANIFEST, VALID_SPEC, Result, Run, Write
 
 GOVERNED_MANIFEST = VALID_MANIFEST + """\
