@@ -98,7 +98,7 @@ def test_w111_in_a_floe_yaml_names_both_readings_and_the_fix(run: Run, write: Wr
     path = write("floe.yaml", VALID_SPEC + "schedule:\n  cron: 0 6 * * *\n  enabled: on\n")
     result = run("validate", path)
     assert result.exit_code == 0
-    assert (f"{path}:16:12: FLOE-W111 warning: `on` is the boolean true in YAML 1.1, as floe reads "
+    assert (f"{path}:15:12: FLOE-W111 warning: `on` is the boolean true in YAML 1.1, as floe reads "
             "it, but a string in YAML 1.2, as editors read it") in result.output
     assert "hint: Quote it ('on') for text, or write true or false for a boolean." in result.output
     assert run("validate", "--strict", path).exit_code == 1
