@@ -126,8 +126,9 @@ def _variables(text: str | None) -> dict[str, Any]:
             raise click.BadParameter(f"cannot read {source}: {why}", param_hint="'--vars'") \
                 from None
     doc = load_text(text, source)
-    if doc.diagnostics:  # includes "not a mapping"
-        problem = doc.diagnostics[0]
+    errors = [d for d in doc.diagnostics if d.code.startswith("FLOE-E")]  # not W111
+    if errors:  # includes "not a mapping"
+        problem = errors[0]
         raise click.BadParameter(f"{source}:{problem.line}:{problem.column}: {problem.message}"
                                  " (for example '{name: value}')",
                                  param_hint="'--vars'")

@@ -57,6 +57,14 @@ def test_var_from_vars_becomes_a_number_in_the_artifact(run: Run, write: Write, 
     assert artifact["templating"] == {"env_vars": [], "vars": ["batch"]}
 
 
+def test_vars_are_read_as_dbt_reads_them_yaml_1_1(run: Run, write: Write, tmp_path: Path) -> None:
+    spec = product(write, VALID_SPEC + DESTINATION.replace("batch_size: 500", "batch_size: \"{{ var('batch') }}\""))
+    out = tmp_path / "artifact.json"
+    result = run("compile", "--spec", spec, "--output", out, "--vars", "{batch: 1_000}")
+    assert result.exit_code == 0, result.output  # a W111 in --vars is no usage error
+    assert json.loads(out.read_text())["destinations"][0]["batch_size"] == 1000
+
+
 def test_vars_as_json_or_from_a_file(run: Run, write: Write) -> None:
     spec = product(write, VALID_SPEC.replace("owner: data@acme.com", "owner: \"{{ var('team') }}@acme.com\""))
     assert run("validate", spec, "--vars", '{"team": "data"}').exit_code == 0
