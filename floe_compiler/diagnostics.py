@@ -90,7 +90,7 @@ CODES: dict[str, Code] = _codes(
     # W: warnings (errors with --strict)
     Code("FLOE-W201", "plaintext credential in manifest",
          "Use a Kubernetes Secret (`connection_secret_ref`); plaintext is for local demos only."),
-    Code("FLOE-W202", "platform.manifest not read: it lies outside the repository",
+    Code("FLOE-W202", "manifest not read: it lies outside the repository",
          "Fix `platform.manifest`, or pass --manifest (or FLOE_MANIFEST): the rules across "
          "floe.yaml and its manifest were not checked."),
     Code("FLOE-W204", "dependsOn names a transform not defined in floe.yaml",

@@ -74,8 +74,14 @@ def find_manifest(spec: Located, location: Path, *, required: bool) -> ManifestL
             return ManifestLookup(shown)
         for folder in (directory, *directory.parents):
             for name in MANIFEST_NAMES:
-                if (folder / name).is_file():
-                    return ManifestLookup(_shown(folder / name, location))
+                found = folder / name
+                if not found.is_file():
+                    continue
+                if not found.resolve().is_relative_to(root):  # a symlink out
+                    return cannot(f"{found} lies outside the repository ({root}); it is "
+                                  "not read", "Pass --manifest (or set FLOE_MANIFEST) to use a "
+                                  "manifest outside the repository.")
+                return ManifestLookup(_shown(found, location))
             if folder == root:
                 break
     except (OSError, ValueError, RuntimeError) as exc:  # a name too long, a symlink loop

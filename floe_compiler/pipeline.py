@@ -225,8 +225,6 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
     manifests = _Manifests(options, override,
                            [] if emit else [(s, f) for s, f in zip(sources, files, strict=True)
                                             if f.kind == "Manifest"])
-    if override is not None:  # checked even when no floe.yaml gets as far as needing it
-        manifests.checked(override)
     raised: list[FloeError] = []
     pairs: list[tuple[CheckedFile, CheckedFile | None]] = []
     for source, spec in zip(sources, files, strict=True):
@@ -258,7 +256,6 @@ class _Manifests:
     def __init__(self, options: Options, override: Source | None,
                  in_call: list[tuple[Source, CheckedFile]]) -> None:
         self.options = options
-        self.override = override
         self.in_call = in_call
         self.by_path: dict[Path, CheckedFile] = {}
         for source, checked in in_call:
@@ -266,11 +263,13 @@ class _Manifests:
             if key is not None:
                 self.by_path.setdefault(key, checked)
         self.loaded: list[CheckedFile] = []  # checked here, not passed as sources
+        # --manifest is checked even when no floe.yaml gets as far as needing it
+        self.chosen = self.checked(override) if override is not None else None
 
     def for_spec(self, source: Source, spec: CheckedFile, *, required: bool
                  ) -> CheckedFile | None:
-        if self.override is not None:
-            return self.checked(self.override)
+        if self.chosen is not None:
+            return self.chosen
         lookup = find_manifest(spec.doc, source.location, required=required)
         key = _key(lookup.path) if lookup.path is not None else None
         if key is not None and key in self.by_path:

@@ -241,14 +241,18 @@ def test_a_manifest_outside_the_repository_is_never_read(run: Run, write: Write,
     assert "root:" not in validated.output
 
 
-def test_a_symlink_out_of_the_repository_is_refused(run: Run, write: Write, tmp_path: Path) -> None:
+@pytest.mark.parametrize("named", [True, False], ids=["platform.manifest", "found beside"])
+def test_a_symlink_out_of_the_repository_is_refused(run: Run, write: Write, tmp_path: Path, named: bool) -> None:
     secret = write("home/.netrc", "machine example.com login me password hunter2\n")
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "manifest.yaml").symlink_to(secret)
-    spec = write("repo/floe.yaml", VALID_SPEC)
+    spec = write("repo/floe.yaml", VALID_SPEC if named else VALID_SPEC.replace("platform:\n  manifest: manifest.yaml\n", ""))
     result = run("compile", "--spec", spec, "--output", tmp_path / "a.json")
     assert (result.exit_code, "lies outside the repository" in result.output) == (2, True)
     assert "hunter2" not in result.output
+    validated = run("validate", "--format", "json", spec)
+    assert (validated.exit_code, validated.codes()) == (0, ["FLOE-W202"])
+    assert "hunter2" not in validated.output
 
 
 def test_a_manifest_named_explicitly_may_be_anywhere_but_a_non_yaml_file_is_never_quoted(
