@@ -40,10 +40,12 @@ from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import (
     CORE,
     NUMBER_FIRST,
+    PLAIN_WORDS,
     YAML11_WORDS,
     BadScalar,
     construct_tagged,
     describe,
+    resolve_number,
     resolve_plain,
     yaml11_and_12_differ,
 )
@@ -435,9 +437,12 @@ class _Builder:
             self.values[path] = position
         if event.ctag is None and event.implicit[0]:
             text = event.value
-            value = resolve_plain(text)
-            if (text in YAML11_WORDS or (text and text[0] in NUMBER_FIRST)) \
-                    and not self.replaying:  # an alias: reported at its anchor
+            if text and text[0] in NUMBER_FIRST:
+                value, maybe_two = resolve_number(text)
+            else:
+                value = PLAIN_WORDS.get(text, text) if text else None  # resolve_plain, inlined
+                maybe_two = text in YAML11_WORDS
+            if maybe_two and not self.replaying:  # an alias: reported at its anchor
                 self.two_readings.append((text, value, position, path))
         else:
             value = self._tagged_value(event, position)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 CORE = "tag:yaml.org,2002:"
@@ -30,15 +31,19 @@ YAML11_WORDS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON
                           "off", "Off", "OFF", "="})
 
 # Booleans and nulls, YAML 1.1: the whole words PyYAML resolves (nothing else).
-_WORDS: dict[str, Any] = {
+PLAIN_WORDS: dict[str, Any] = {
     **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
     **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
     **dict.fromkeys(("~", "null", "Null", "NULL"), None),
 }
 # One pass decides what a number-like scalar is (YAML 1.1, in PyYAML's order: float,
 # int, timestamp); every inner group is non-capturing so that `lastgroup` names it.
+# The `same_` forms read alike in YAML 1.2, so only the others need comparing.
 _NUMERIC_11 = re.compile(r"""
-    (?P<float>[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+    (?P<same_float>[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?
+      |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))
+    |(?P<same_int>[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)
+    |(?P<float>[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
       |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
       |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
       |[-+]?\.(?:inf|Inf|INF)
@@ -80,12 +85,19 @@ def resolve_plain(text: str) -> Any:
     if not text:
         return None
     if text[0] in NUMBER_FIRST:
-        match = _NUMERIC_11.fullmatch(text)
-        if match is None:
-            return text
-        value = _CONSTRUCT[match.lastgroup](text)  # type: ignore[index]
-        return text if value is None else value
-    return _WORDS.get(text, text)
+        return resolve_number(text)[0]
+    return PLAIN_WORDS.get(text, text)
+
+
+def resolve_number(text: str) -> tuple[Any, bool]:
+    """The value of a plain scalar starting like a number (`NUMBER_FIRST`), and whether
+    YAML 1.2 might read it otherwise (`yaml11_and_12_differ` then tells)."""
+    match = _NUMERIC_11.fullmatch(text)
+    if match is None:  # text for YAML 1.1; 1e3 and -.5 are numbers for YAML 1.2
+        return text, _NUMERIC_12.fullmatch(text) is not None
+    construct, maybe_two = _CONSTRUCT[match.lastgroup]  # type: ignore[index]
+    value = construct(text)
+    return (text, True) if value is None else (value, maybe_two)
 
 
 def _int(text: str) -> int | None:
@@ -160,7 +172,10 @@ def _timestamp(text: str) -> dt.datetime | None:
         return None
 
 
-_CONSTRUCT = {"float": _float, "int": _int, "date": _date, "timestamp": _timestamp}
+# Each group of _NUMERIC_11: how to build its value, and whether YAML 1.2 may differ.
+_CONSTRUCT: dict[str, tuple[Callable[[str], Any], bool]] = {
+    "same_float": (_float, False), "same_int": (_int, False), "float": (_float, True),
+    "int": (_int, True), "date": (_date, True), "timestamp": (_timestamp, True)}
 
 
 def yaml12_value(text: str) -> Any:
@@ -231,7 +246,8 @@ def construct_tagged(tag: str, text: str) -> Any:
         raise BadScalar("boolean")
     if kind == "int":
         match = _NUMERIC_11.fullmatch(text)
-        number = _int(text) if match is not None and match.lastgroup == "int" else None
+        number = _int(text) if match is not None and match.lastgroup in ("int", "same_int") \
+            else None
         if number is None:
             raise BadScalar("integer")
         return number
