@@ -119,3 +119,18 @@ def test_a_date_where_text_is_expected_is_judged_as_floe_core_sees_it(run: Run, 
     path = write("floe.yaml", VALID_SPEC.replace("name: orders", "name: 2024-01-01"))
     result = run("validate", "--format", "json", path)
     assert sorted(result.codes()) == ["FLOE-E103", "FLOE-W111"]
+
+
+def test_a_credential_that_yaml_1_1_reads_as_a_date_is_still_a_literal_credential(run: Run, write: Write) -> None:
+    path = write("floe.yaml", VALID_SPEC + """\
+destinations:
+  - name: crm
+    sink_type: rest_api
+    connection_secret_ref: crm
+    source_table: gold.orders
+    config:
+      password: 2024-01-01
+""")
+    result = run("validate", path)
+    assert "FLOE-E203" in result.output
+    assert "2024-01-01" not in result.output
