@@ -306,3 +306,10 @@ def test_a_source_compiles_from_text(write: Write) -> None:
                            manifest=Source.from_path(manifest), emit=True)
     assert outcome.errors == []
     assert outcome.artifact is not None and outcome.artifact.product.name == "orders"
+
+
+def test_a_source_is_bounded_like_a_file() -> None:
+    outcome = run_pipeline([Source("floe.yaml", "x: 1\n" * 100)], Options(max_bytes=64))
+    [d] = outcome.report.diagnostics
+    assert (d.code, d.file) == ("FLOE-E009", "floe.yaml")
+    assert outcome.report.exit_code == 1
