@@ -23,6 +23,8 @@ REPOSITORY = "https://github.com/floe-compiler/floe-compiler"
 _EXPORTS = {
     "compile_project": "floe_compiler.pipeline",
     "validate_paths": "floe_compiler.pipeline",
+    "Source": "floe_compiler.pipeline",
+    "run": "floe_compiler.pipeline",
     "Options": "floe_compiler.pipeline",
     "Diagnostic": "floe_compiler.diagnostics",
     "Severity": "floe_compiler.diagnostics",

@@ -203,7 +203,8 @@ def check_dependencies(spec: Located) -> list[FloeError]:
                 suggestions[dep] = did_you_mean(dep, order)
             guess = suggestions.get(dep)
             found.append(UnknownDependencyError(diagnostic(
-                "FLOE-E204", f"transform '{name}' depends on '{dep}', which is not defined",
+                "FLOE-W204", f"transform '{name}' depends on '{dep}', which floe.yaml does not "
+                "define (fine for a dbt model or source defined elsewhere)",
                 file=spec.file, line=line, column=col,
                 hint=f"Did you mean '{guess}'?" if guess else None)))
     for cycle in find_cycles(order, depends):
@@ -218,5 +219,4 @@ def check_dependencies(spec: Located) -> list[FloeError]:
 
 def check_project(spec: Located, manifest: Located) -> list[FloeError]:
     """Every rule that needs both files."""
-    return [*check_sinks(spec, manifest), *check_plugins(spec, manifest),
-            *check_dependencies(spec)]
+    return [*check_sinks(spec, manifest), *check_plugins(spec, manifest)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -39,7 +40,7 @@ def is_literal_secret(value: Any) -> bool:
     """A value written in the file itself, as opposed to a reference to a secret store."""
     if isinstance(value, bool) or value is None:
         return False
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | date):  # YAML 1.1 reads 2024-01-01 as a date
         return True
     return isinstance(value, str) and value.strip() != "" and not _REFERENCE_VALUE.match(value)
 

@@ -65,6 +65,8 @@ CODES: dict[str, Code] = _codes(
          "Fix the value, or the schema that the `# yaml-language-server: $schema=` line names."),
     Code("FLOE-W110", "modeline schema cannot be used",
          "Fix the `# yaml-language-server: $schema=` line: it must name a readable JSON Schema."),
+    Code("FLOE-W111", "plain scalar reads differently in YAML 1.1 and YAML 1.2",
+         "Quote it if you mean text: floe reads YAML 1.1 (PyYAML), editors YAML 1.2."),
     # E2xx: rules across the project
     Code("FLOE-E201", "sink type not approved",
          "Use a sink listed in the manifest's `approved_sinks`, "
@@ -74,10 +76,9 @@ CODES: dict[str, Code] = _codes(
     Code("FLOE-E203", "hardcoded credential",
          "Store the credential in a Kubernetes Secret and reference it with "
          "`connection_secret_ref`; never commit the value."),
-    Code("FLOE-E204", "dependsOn names an unknown transform",
-         "Name a transform defined in this floe.yaml."),
     Code("FLOE-E205", "transform dependency cycle", "Remove one of the edges of the cycle."),
-    Code("FLOE-E206", "manifest not found", "Pass --manifest, or fix `platform.manifest`."),
+    Code("FLOE-E206", "manifest not found, remote, or outside the repository",
+         "Pass --manifest, or fix `platform.manifest`."),
     Code("FLOE-E207", "wrong file kind",
          "Pass a floe.yaml as --spec and a manifest.yaml as --manifest."),
     Code("FLOE-E208", "compiled artifact is stale", "Run `floe compile` and commit the result."),
@@ -91,6 +92,12 @@ CODES: dict[str, Code] = _codes(
     # W: warnings (errors with --strict)
     Code("FLOE-W201", "plaintext credential in manifest",
          "Use a Kubernetes Secret (`connection_secret_ref`); plaintext is for local demos only."),
+    Code("FLOE-W202", "manifest not read: it lies outside the repository",
+         "Fix `platform.manifest`, or pass --manifest (or FLOE_MANIFEST): the rules across "
+         "floe.yaml and its manifest were not checked."),
+    Code("FLOE-W204", "dependsOn names a transform not defined in floe.yaml",
+         "Fix the name if it is a typo; a dbt model or source defined outside floe.yaml is "
+         "fine."),
 )
 
 

@@ -37,7 +37,8 @@ class DuplicateNameError(FloeError):
 
 
 class UnknownDependencyError(FloeError):
-    """`dependsOn` names a transform that does not exist."""
+    """`dependsOn` names a transform that floe.yaml does not define (a warning: it may be a
+    dbt model defined elsewhere; raised only with `strict`)."""
 
 
 class DependencyCycleError(FloeError):
@@ -82,7 +83,7 @@ _BY_CODE: dict[str, type[FloeError]] = {
     "FLOE-E108": DuplicateNameError,
     "FLOE-E203": HardcodedCredentialError,
     "FLOE-W201": HardcodedCredentialError,
-    "FLOE-E204": UnknownDependencyError,
+    "FLOE-W204": UnknownDependencyError,  # an error only with --strict
     "FLOE-E206": ManifestNotFoundError,
 }
 

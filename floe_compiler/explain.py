@@ -111,6 +111,22 @@ EXPLANATIONS: dict[str, Explanation] = {
     "FLOE-E012": _x(
         "The file is binary, or contains control characters that no YAML text holds.",
         "$ floe validate logo.png", "Check the path: it should name a YAML file."),
+    "FLOE-W111": _x(
+        "A plain (unquoted) value that YAML 1.1 and YAML 1.2 read as different types. floe-core "
+        "reads YAML 1.1 (PyYAML), where `yes`, `no`, `on` and `off` are booleans, `010` is "
+        "octal 8, `12:30` is the number 750 and `2024-01-31` a date; editors read YAML 1.2, "
+        "where they are text or other numbers. floe judges the value as floe-core will see "
+        "it, and warns because the two tools disagree about what the file says.",
+        """
+        labels:
+          reviewed: yes
+          window: 12:30
+        """,
+        """
+        labels:
+          reviewed: "yes"
+          window: "12:30"
+        """, since="0.2.0"),
     "FLOE-E101": _x(
         "A required field is missing. The diagnostic points at the mapping that should hold it.",
         """
@@ -250,8 +266,20 @@ EXPLANATIONS: dict[str, Explanation] = {
         """
         connection_secret_ref: crm-credentials   # the Secret holds the token
         """),
-    "FLOE-E204": _x(
-        "`dependsOn` names a transform that floe.yaml does not define.",
+    "FLOE-W202": _x(
+        "`validate` did not read the manifest that floe.yaml names (or that was found beside "
+        "it) because it lies outside the repository, so the rules across floe.yaml and its "
+        "manifest were not checked. floe never opens files outside the repository on a "
+        "file's say-so: only an explicit --manifest or FLOE_MANIFEST can name one.",
+        """
+        platform:
+          manifest: ../../../../etc/passwd
+        """,
+        "$ floe validate --manifest ../platform/manifest.yaml floe.yaml", since="0.2.0"),
+    "FLOE-W204": _x(
+        "`dependsOn` names something that floe.yaml does not define as a transform. It may be "
+        "a dbt model or source defined outside floe.yaml, as floe-core allows, so this is a "
+        "warning (an error with --strict); the hint suggests the closest transform name.",
         """
         transforms:
           - name: mart_orders
@@ -261,7 +289,7 @@ EXPLANATIONS: dict[str, Explanation] = {
         transforms:
           - name: mart_orders
             dependsOn: [stg_orders]
-        """),
+        """, since="0.2.0"),
     "FLOE-E205": _x(
         "The transforms depend on each other in a cycle, so no run order exists. The message "
         "shows the whole path of the cycle.",
@@ -274,8 +302,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         """,
         "Remove one edge of the cycle."),
     "FLOE-E206": _x(
-        "The platform manifest cannot be found: floe.yaml has no `platform.manifest`, it names "
-        "a missing file, or a remote (`oci://`) reference that floe does not fetch.",
+        "The platform manifest cannot be used: floe.yaml has no `platform.manifest`, it names "
+        "a missing file, a remote (`oci://`) reference that floe does not fetch, or a file "
+        "outside the repository (which `compile` never opens unless --manifest names it).",
         """
         platform:
           manifest: oci://registry.acme.com/platform/manifest:1.0

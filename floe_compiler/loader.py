@@ -8,13 +8,15 @@ ourselves, with an explicit stack, so that we can
 - bound nesting depth and alias expansion (billion laughs) before any deep or
   exponential work is done: nothing here recurses, so 10,000-deep input costs
   the same as 100-deep input;
-- resolve scalars with our own YAML 1.2 core schema (`scalars.py`), which is
-  about 10x faster than ruamel's resolver and composer and never raises.
+- resolve scalars as floe-core's PyYAML does, YAML 1.1 (`scalars.py`), about 10x
+  faster than ruamel's resolver and composer and never raising, and warn where
+  YAML 1.2 (editors) reads a plain scalar otherwise (FLOE-W111).
 We also note where literal credentials sit, so that no output shows them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +37,18 @@ from ruamel.yaml.events import (
 from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
-from floe_compiler.scalars import CORE, BadScalar, construct_tagged, resolve_plain
+from floe_compiler.scalars import (
+    CORE,
+    NUMBER_FIRST,
+    PLAIN_WORDS,
+    YAML11_WORDS,
+    BadScalar,
+    construct_tagged,
+    describe,
+    resolve_number,
+    resolve_plain,
+    yaml11_and_12_differ,
+)
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # floe.yaml files are hand-written; 1 MiB is generous.
 MAX_DEPTH = 100
@@ -69,6 +82,9 @@ class Located:
     # Literal credentials, as text: a value used as a password is secret wherever it is
     # (`a: &pw hunter2` ... `password: *pw`).
     secret_values: set[str] = field(default_factory=set)
+    # The root node is a mapping (as far as the file parsed): only then may output quote
+    # its lines. /etc/passwd named as a manifest is read, refused, and never shown.
+    mapping: bool = False
 
     def is_secret(self, value: Any) -> bool:
         return not isinstance(value, dict | list) and value is not None \
@@ -147,6 +163,7 @@ def load_text(text: str, display: str) -> Located:
     builder = _Builder(doc)
     try:
         builder.run(_events(text))
+        builder.report_two_readings()
     except _Abort as abort:
         doc.data = None
         doc.diagnostics.append(abort.diag)
@@ -278,6 +295,9 @@ class _Builder:
         self.anchors: dict[str, list[Any]] = {}
         self.depth = 0  # open collections, skipped and replayed ones included
         self.last_end: Position = (1, 1)
+        # Plain scalars YAML 1.1 and 1.2 read differently: (text, 1.1 value, where, path),
+        # reported once the whole file is read and its secrets are known.
+        self.two_readings: list[tuple[str, Any, Position, Path_]] = []
 
     def run(self, next_event: Callable[[], Any]) -> None:
         sources = [next_event]  # the file's events, then the anchors being replayed
@@ -416,7 +436,14 @@ class _Builder:
         else:
             self.values[path] = position
         if event.ctag is None and event.implicit[0]:
-            value = resolve_plain(event.value)
+            text = event.value
+            if text and text[0] in NUMBER_FIRST:
+                value, maybe_two = resolve_number(text)
+            else:
+                value = PLAIN_WORDS.get(text, text) if text else None  # resolve_plain, inlined
+                maybe_two = text in YAML11_WORDS
+            if maybe_two and not self.replaying:  # an alias: reported at its anchor
+                self.two_readings.append((text, value, position, path))
         else:
             value = self._tagged_value(event, position)
         if type(value) is str and ("{{" in value or "{%" in value) \
@@ -451,6 +478,9 @@ class _Builder:
             return
         if tag is not None and str(tag) not in ("!", CORE + "str"):
             self._unsupported_tag(str(tag), position)
+        elif tag is None and event.implicit[0] and \
+                (key in YAML11_WORDS or (key and key[0] in NUMBER_FIRST)):
+            self.two_readings.append((key, resolve_plain(key), position, frame.path))
         frame.key = key
         if key in frame.key_lines:
             self.doc.diagnostics.append(diagnostic(
@@ -508,6 +538,7 @@ class _Builder:
             return
         if top is None:
             path: Path_ = ()
+            self.doc.mapping = is_map
         elif top.kind == _MAP:
             path = (*top.path, top.key)  # type: ignore[arg-type]
         else:
@@ -576,6 +607,40 @@ class _Builder:
         if top.kind == _MAP:
             top.key = None
             top.merge = False
+
+    def report_two_readings(self) -> None:
+        """Warn where floe (PyYAML, YAML 1.1) and editors (YAML 1.2) read a plain scalar
+        differently: `on` is true for one and text for the other. A credential's value
+        is described by its type alone."""
+        for text, value, (line, column), path in self.two_readings:
+            if text == "=":
+                self.doc.diagnostics.append(diagnostic(
+                    "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
+                    "loader (PyYAML) cannot read", file=self.file, line=line, column=column,
+                    hint="Quote it: '='."))
+                continue
+            other = yaml11_and_12_differ(text, value)
+            if other is NotImplemented:
+                continue
+            secret = text in self.doc.secret_values or self.doc.is_secret(value) or any(
+                type(part) is str and is_credential_key(part) for part in path)
+            shown = "this value" if secret else f"`{text}`" if len(text) <= 40 \
+                else f"`{text[:37]}...`"
+            quoted = "it" if secret else f"it ('{text}')" if len(text) <= 40 else "it"
+            if isinstance(value, bool):
+                hint = f"Quote {quoted} for text, or write true or false for a boolean."
+            elif isinstance(value, str | dt.date):
+                hint = f"Quote {quoted} for text."
+            else:
+                hint = (f"Quote {quoted} for text, or write the number so that YAML 1.1 and "
+                        "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
+            first, second = describe(value, secret), describe(other, secret)
+            message = f"{shown} is {first} in YAML 1.1, as floe reads it, but {second} in " \
+                "YAML 1.2, as editors read it" if first != second else \
+                f"{shown} (not shown) is read as another {first[first.index(' ') + 1:]} in " \
+                "YAML 1.1, as floe reads it, than in YAML 1.2, as editors read it"
+            self.doc.diagnostics.append(diagnostic(
+                "FLOE-W111", message, file=self.file, line=line, column=column, hint=hint))
 
     def _unsupported_tag(self, tag: str, position: Position) -> None:
         self.doc.diagnostics.append(diagnostic(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import date
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -243,7 +244,8 @@ def _show(value: Any, *, secret: bool = False) -> str:
     """A value fit to print: short scalars only, never a credential."""
     if secret or isinstance(value, dict | list) or value is None:
         return ""
-    text = repr(value)
+    # YAML 1.1 reads 2024-01-01 as a date: show it as written, not as Python's repr
+    text = f"the date {value.isoformat()}" if isinstance(value, date) else repr(value)
     return text if len(text) <= 60 else ""
 
 

@@ -1,14 +1,17 @@
 """The pipeline, in one place: load -> render -> parse -> check -> emit.
 
-`validate_paths` runs the first four stages on each file on its own;
-`compile_files` runs them on a floe.yaml and its manifest together, adds the
-rules across both files and builds the artifact; `compile_project` is the same
-for library users, raising every error at once as a `CompilationError`.
+One way in: `run` takes sources, each a text (or bytes) and the name diagnostics
+show, or a path read bounded into one. The CLI (`validate`, `compile`), the
+pre-commit hooks, a language server fed an editor's unsaved buffer and library
+users all call it. It runs load -> render -> parse -> check on each source, finds
+each floe.yaml's manifest (`manifests.py`) and runs the rules across both files,
+and, to compile, emits the artifact. `validate_paths`, `compile_files` and
+`compile_project` are thin wrappers over it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from floe_compiler.acyclic import acyclic_work
-from floe_compiler.checks import check_manifest, check_project, check_spec
+from floe_compiler.checks import check_dependencies, check_manifest, check_project, check_spec
 from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
 from floe_compiler.errors import CompilationError, error_for
-from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, read_source
+from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, load_bytes, read_source
+from floe_compiler.manifests import find_manifest
 from floe_compiler.modeline import read_modeline
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
@@ -68,8 +72,35 @@ class Report:
         return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
 
 
-def load(path: Path, options: Options, display: str | None = None) -> Located:
-    return read_source(path, display if display is not None else str(path), options.max_bytes)
+@dataclass(frozen=True)
+class Source:
+    """One input: its text (or bytes), the name diagnostics show, and where it lives.
+
+    `path` anchors relative references (the modeline's schema, `platform.manifest`, the
+    manifest search); without `text`, the file at `path` is read, bounded. An editor's
+    unsaved buffer is `Source(name, text, path)`.
+    """
+
+    name: str
+    text: str | bytes | None = None
+    path: Path | None = None
+
+    @classmethod
+    def from_path(cls, path: str | Path, name: str | None = None) -> Source:
+        return cls(str(path) if name is None else name, None, Path(path))
+
+    @property
+    def location(self) -> Path:
+        """The file this source is, or stands for."""
+        return self.path if self.path is not None else Path(self.name)
+
+
+def load(source: Source, options: Options) -> Located:
+    if source.text is None:
+        return read_source(source.location, source.name, options.max_bytes)
+    raw = source.text if isinstance(source.text, bytes) \
+        else source.text.encode("utf-8", "surrogatepass")  # a lone surrogate is E002, located
+    return load_bytes(raw, source.name, options.max_bytes)
 
 
 def render(doc: Located, options: Options) -> None:
@@ -133,106 +164,151 @@ def finish(files: Iterable[CheckedFile], options: Options, extra: Iterable[Diagn
     if options.strict:
         diags = [d.escalated() for d in diags]
     unique = sorted(set(diags), key=sort_key)
-    # Snippets are cut from the text with every literal credential masked.
-    return Report(unique, {f.doc.file: f.doc.display_text() for f in files}, len(files))
+    # Snippets are cut from the text with every literal credential masked, and only from
+    # YAML mappings: a file that is none (/etc/passwd named as a manifest) is never quoted.
+    return Report(unique, {f.doc.file: f.doc.display_text() for f in files if f.doc.mapping},
+                  len(files))
 
 
-def check_with_modeline(doc: Located, source: Path, options: Options) -> CheckedFile:
+def check_with_modeline(doc: Located, source: Path, options: Options,
+                        expect: Kind | None = None) -> CheckedFile:
     """`check_file`, honouring a `# yaml-language-server: $schema=` modeline: naming one of
-    floe's schemas sets the kind; naming another local schema has the file checked
-    against that schema too (and, if it is no floe file, against that schema alone)."""
+    floe's schemas sets the kind (unless the caller expects one: compile's --spec is a
+    floe.yaml); naming another local schema has the file checked against that schema too
+    (and, if it is no floe file, against that schema alone)."""
     modeline = read_modeline(doc, source) if doc.data is not None else None
     if modeline is None:
-        return check_file(doc, options)
+        return check_file(doc, options, expect)
     if modeline.schema_key is not None:
         from floe_compiler.foreign_schema import check_against_schema
 
         doc.diagnostics.extend(check_against_schema(doc, modeline))
-        if detect_kind(doc)[0] is None:
+        if expect is None and detect_kind(doc)[0] is None:
             return CheckedFile(doc)
-    return check_file(doc, options, expect=modeline.kind)
+    return check_file(doc, options, expect=expect or modeline.kind)
 
 
-def validate_paths(paths: Iterable[Path], options: Options) -> Report:
-    checked = []
-    with acyclic_work():
-        for path in paths:
-            doc = load(path, options)
-            render(doc, options)
-            checked.append(check_with_modeline(doc, path, options))
-        return finish(checked, options)
+def check_source(source: Source, options: Options, expect: Kind | None = None) -> CheckedFile:
+    """load -> render -> parse -> the single-file checks, for one source."""
+    doc = load(source, options)
+    render(doc, options)
+    return check_with_modeline(doc, source.location, options, expect)
 
 
 @dataclass
-class Compiled:
+class Outcome:
     report: Report
-    artifact: CompiledArtifacts | None
+    artifact: CompiledArtifacts | None  # compile only, and only without errors
     errors: list[FloeError]  # the report's errors as exceptions, for library users
 
 
-def resolve_manifest(spec: Located) -> tuple[Path | None, list[Diagnostic]]:
-    """`platform.manifest`, relative to floe.yaml. OCI references are not fetched."""
-    platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
-    ref = platform.get("manifest") if isinstance(platform, dict) else None
-    line, col = spec.value_at(("platform", "manifest"))
-    if not isinstance(ref, str) or not ref:
-        return None, [diagnostic("FLOE-E206", "no manifest given: floe.yaml has no "
-                                 "platform.manifest and --manifest was not passed",
-                                 file=spec.file, line=line, column=col)]
-    if "://" in ref:
-        return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' is a remote "
-                                 "reference; floe compiles against a local manifest",
-                                 file=spec.file, line=line, column=col,
-                                 hint="Pass --manifest with a local copy of the manifest.")]
-    path = Path(spec.file).parent / ref
-    try:
-        found = path.is_file()
-    except (OSError, ValueError) as exc:  # a name too long, say
-        problem = getattr(exc, "strerror", None) or str(exc)
-        return None, [diagnostic("FLOE-E206", f"platform.manifest cannot be opened: {problem}",
-                                 file=spec.file, line=line, column=col)]
-    if not found:
-        return None, [diagnostic("FLOE-E206", f"platform.manifest '{ref}' not found "
-                                 f"(looked for {path})", file=spec.file, line=line, column=col)]
-    return path, []
+Compiled = Outcome  # its name before `run` was the one way in
 
 
-def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
-                  compiled_at: str | None = None) -> Compiled:
+def run(sources: Sequence[Source], options: Options, *, manifest: Source | None = None,
+        emit: bool = False, compiled_at: str | None = None) -> Outcome:
+    """The one way in. Check every source; pair each floe.yaml with its manifest and run
+    the rules across both; with `emit`, compile the one source (a floe.yaml) to an artifact.
+
+    `manifest` (--manifest, FLOE_MANIFEST) overrides the search. Without it, a floe.yaml's
+    manifest is one passed in the same call, else `platform.manifest`, else the nearest
+    manifest.yaml/.yml up to the repository root. Compiling needs one: not finding it is
+    FLOE-E206; validating goes on with the rules of each file alone.
+    """
     with acyclic_work():
-        return _compile(spec_path, manifest_path, options, compiled_at)
+        return _run(sources, options, manifest, emit, compiled_at)
 
 
-def _compile(spec_path: Path, manifest_path: Path | None, options: Options,
-             compiled_at: str | None) -> Compiled:
-    spec_doc = load(spec_path, options)
-    render(spec_doc, options)
-    spec = check_file(spec_doc, options, expect="FloeSpec")
-    files = [spec]
-    manifest: CheckedFile | None = None
-    if manifest_path is None and isinstance(spec_doc.data, dict):
-        manifest_path, problems = resolve_manifest(spec_doc)
-        spec_doc.diagnostics.extend(problems)
-    if manifest_path is not None:
-        manifest_doc = load(manifest_path, options)
-        render(manifest_doc, options)
-        manifest = check_file(manifest_doc, options, expect="Manifest")
-        files.append(manifest)
-    cross: list[FloeError] = []
-    if manifest is not None and isinstance(manifest.doc.data, dict) \
-            and isinstance(spec_doc.data, dict):
-        cross = check_project(spec_doc, manifest.doc)
-    report = finish(files, options, extra=[e.diagnostic for e in cross])
-    by_diag = {e.diagnostic: e for e in cross}
+def _run(sources: Sequence[Source], options: Options, override: Source | None, emit: bool,
+         compiled_at: str | None) -> Outcome:
+    files = [check_source(s, options, "FloeSpec" if emit else None) for s in sources]
+    manifests = _Manifests(options, override,
+                           [] if emit else [(s, f) for s, f in zip(sources, files, strict=True)
+                                            if f.kind == "Manifest"])
+    raised: list[FloeError] = []
+    pairs: list[tuple[CheckedFile, CheckedFile | None]] = []
+    for source, spec in zip(sources, files, strict=True):
+        if spec.kind != "FloeSpec" or not isinstance(spec.doc.data, dict):
+            continue
+        raised += check_dependencies(spec.doc)
+        found = manifests.for_spec(source, spec, required=emit)
+        if found is not None and isinstance(found.doc.data, dict):
+            raised += check_project(spec.doc, found.doc)
+        pairs.append((spec, found))
+    report = finish([*files, *manifests.loaded], options, extra=[e.diagnostic for e in raised])
+    by_diag = {e.diagnostic.escalated() if options.strict else e.diagnostic: e for e in raised}
     errors = [by_diag.get(d) or error_for(d) for d in report.diagnostics
               if d.severity is Severity.ERROR]
     artifact = None
-    if not errors and manifest is not None and isinstance(spec.model, FloeSpec) \
-            and isinstance(manifest.model, PlatformManifest):
-        from floe_compiler.emit import build_artifact
+    if emit and not errors and len(pairs) == 1:
+        spec, found = pairs[0]
+        if found is not None and isinstance(spec.model, FloeSpec) \
+                and isinstance(found.model, PlatformManifest):
+            from floe_compiler.emit import build_artifact
 
-        artifact = build_artifact(spec_doc, spec.model, manifest.doc, manifest.model, compiled_at)
-    return Compiled(report, artifact, errors)
+            artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at)
+    return Outcome(report, artifact, errors)
+
+
+class _Manifests:
+    """The manifests of a run: found for each floe.yaml, each loaded and checked once."""
+
+    def __init__(self, options: Options, override: Source | None,
+                 in_call: list[tuple[Source, CheckedFile]]) -> None:
+        self.options = options
+        self.in_call = in_call
+        self.by_path: dict[Path, CheckedFile] = {}
+        for source, checked in in_call:
+            key = _key(source.location)
+            if key is not None:
+                self.by_path.setdefault(key, checked)
+        self.loaded: list[CheckedFile] = []  # checked here, not passed as sources
+        # --manifest is checked even when no floe.yaml gets as far as needing it
+        self.chosen = self.checked(override) if override is not None else None
+
+    def for_spec(self, source: Source, spec: CheckedFile, *, required: bool
+                 ) -> CheckedFile | None:
+        if self.chosen is not None:
+            return self.chosen
+        lookup = find_manifest(spec.doc, source.location, required=required)
+        key = _key(lookup.path) if lookup.path is not None else None
+        if key is not None and key in self.by_path:
+            return self.by_path[key]
+        if len(self.in_call) == 1:  # `floe validate floe.yaml manifest.yaml`
+            return self.in_call[0][1]
+        spec.doc.diagnostics.extend(lookup.diagnostics)
+        return self.checked(Source.from_path(lookup.path)) if lookup.path is not None else None
+
+    def checked(self, source: Source) -> CheckedFile:
+        key = _key(source.location) if source.text is None else None
+        if key is not None and key in self.by_path:
+            return self.by_path[key]
+        checked = check_source(source, self.options, "Manifest")
+        self.loaded.append(checked)
+        if key is not None:
+            self.by_path[key] = checked
+        return checked
+
+
+def _key(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def validate_paths(paths: Iterable[Path], options: Options, manifest: Path | None = None
+                   ) -> Report:
+    """`floe validate`: every file checked, each floe.yaml with its manifest when found."""
+    return run([Source.from_path(p) for p in paths], options,
+               manifest=Source.from_path(manifest) if manifest is not None else None).report
+
+
+def compile_files(spec_path: Path, manifest_path: Path | None, options: Options,
+                  compiled_at: str | None = None) -> Outcome:
+    return run([Source.from_path(spec_path)], options,
+               manifest=Source.from_path(manifest_path) if manifest_path is not None else None,
+               emit=True, compiled_at=compiled_at)
 
 
 def compile_project(spec_path: str | Path, manifest_path: str | Path | None = None,

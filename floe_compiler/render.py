@@ -8,10 +8,11 @@ the template is checked before it runs, and runs in Jinja's sandbox with
 that value (in a `|` block scalar, on the template's own line).
 
 A value that is one expression and nothing else is then read again as YAML reads
-an unquoted scalar: `"{{ var('n') }}"` with n=500 is the number 500, `true` a
-boolean, an empty result or `null` is null; anything else, dates included, stays
-text. `| string` as the last step keeps the result text (`"{{ env_var('BUILD') |
-string }}"` stays "42"). A value with text around its expressions is always text.
+an unquoted scalar (YAML 1.1, as the loader reads one): `"{{ var('n') }}"` with
+n=500 is the number 500, `true` or `yes` a boolean, an empty result or `null` is
+null; anything else, dates included, stays text. `| string` as the last step keeps
+the result text (`"{{ env_var('BUILD') | string }}"` stays "42"). A value with
+text around its expressions is always text.
 
 Values read from variables whose names look secret (`SECRET_NAME`) may only
 become a `connection_secret_ref`, and only when they look like a Kubernetes
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -38,6 +40,7 @@ from floe_compiler.diagnostics import diagnostic
 from floe_compiler.loader import Located, Path_
 from floe_compiler.models.common import SECRET_NAME_MAX_LENGTH, SECRET_NAME_PATTERN
 from floe_compiler.parse import dotted
+from floe_compiler.scalars import resolve_plain
 
 FUNCTIONS = ("env_var", "var")
 FILTERS = ("lower", "upper", "trim", "replace", "string")
@@ -286,30 +289,14 @@ def _one_expression(tree: nodes.Template) -> bool:
     return not (isinstance(parts[0], nodes.Filter) and parts[0].name == "string")
 
 
-@cache
-def _yaml() -> Any:
-    from ruamel.yaml import YAML
-
-    return YAML(typ="safe", pure=True)
-
-
 def _retype(text: str) -> Any:
-    """The value YAML gives `text` written as a plain scalar (as the loader reads it:
-    YAML 1.2, dates stay text)."""
-    from ruamel.yaml.nodes import ScalarNode
-
+    """The value the loader gives `text` written as a plain scalar (YAML 1.1, as floe-core
+    reads it), except that dates stay text: the artifact is JSON."""
     plain = text.strip()
     if "\n" in plain:
         return text
-    yaml = _yaml()
-    tag = yaml.resolver.resolve(ScalarNode, plain, (True, False))
-    kind = str(tag).rsplit(":", 1)[-1]
-    if kind == "null":
-        return None
-    construct = {"bool": yaml.constructor.construct_yaml_bool,
-                 "int": yaml.constructor.construct_yaml_int,
-                 "float": yaml.constructor.construct_yaml_float}.get(kind)
-    return construct(ScalarNode(tag, plain)) if construct else text
+    value = resolve_plain(plain)
+    return text if isinstance(value, date) else value
 
 
 def _position(doc: Located, path: Path_, template_line: int | None) -> tuple[int, int]:

@@ -17,7 +17,11 @@ from click.testing import CliRunner
 from floe_compiler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "upstream"
+# The shared corpus of upstream files lives beside the checkout (or beside the directory
+# of worktrees that holds it).
+CORPUS = next((d / "shared" / "corpus" / "upstream" for d in (ROOT.parent, ROOT.parent.parent)
+               if (d / "shared" / "corpus" / "upstream").is_dir()),
+              ROOT.parent / "shared" / "corpus" / "upstream")
 EXAMPLE = ROOT / "examples" / "customer-analytics"
 
 VALID_SPEC = """\
@@ -56,7 +60,7 @@ class Result:
     stderr: str = ""
 
     def json(self) -> Any:
-        return json.loads(self.output)
+        return json.loads(self.stdout or self.output)  # a compile's summary goes to stderr
 
     def codes(self) -> list[str]:
         return [d["code"] for d in self.json()["diagnostics"]]

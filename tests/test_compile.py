@@ -12,6 +12,7 @@ from floe_compiler import (
     CompilationError,
     DependencyCycleError,
     HardcodedCredentialError,
+    Options,
     PluginWhitelistError,
     SinkWhitelistError,
     UnknownDependencyError,
@@ -111,15 +112,26 @@ def test_sink_whitelist_error_for_library_users(write: Write, project: Path) -> 
 
 
 def test_except_star_splits_by_kind(write: Write, project: Path) -> None:
-    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[stg_ordrs]") + DESTINATIONS.replace("rest_api", "kafka"))
+    write("floe.yaml", VALID_SPEC.replace("  - name: stg_orders\n", "  - name: stg_orders\n    dependsOn: [mart_orders]\n")
+          + DESTINATIONS.replace("rest_api", "kafka"))
     caught: list[type] = []
     try:
         compile_project(project)
     except* SinkWhitelistError as group:
         caught += [type(e) for e in group.exceptions]
-    except* UnknownDependencyError as group:
+    except* DependencyCycleError as group:
         caught += [type(e) for e in group.exceptions]
-    assert sorted(c.__name__ for c in caught) == ["SinkWhitelistError", "UnknownDependencyError"]
+    assert sorted(c.__name__ for c in caught) == ["DependencyCycleError", "SinkWhitelistError"]
+
+
+def test_unknown_dependency_is_an_error_only_with_strict(write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[stg_ordrs]"))
+    assert compile_project(project).transforms  # a warning: it may be a dbt model elsewhere
+    with pytest.raises(CompilationError) as info:
+        compile_project(project, options=Options(strict=True))
+    [error] = info.value.exceptions
+    assert isinstance(error, UnknownDependencyError)
+    assert error.diagnostic.code == "FLOE-W204"
 
 
 def test_no_approved_sinks_allows_every_sink(write: Write) -> None:
@@ -140,11 +152,12 @@ def test_plugin_whitelist_in_both_files(run: Run, write: Write) -> None:
     assert {(e.category, e.plugin_type) for e in errors} == {("compute", "spark"), ("compute", "duckdbb")}
 
 
-def test_unknown_dependency_suggests_a_name(run: Run, write: Write, project: Path) -> None:
+def test_unknown_dependency_is_a_warning_that_suggests_a_name(run: Run, write: Write, project: Path) -> None:
     write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[stg_order]"))
     result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
+    assert result.exit_code == 0  # it may be a dbt model or source defined outside floe.yaml
     [d] = result.json()["diagnostics"]
-    assert (d["code"], d["line"], d["column"]) == ("FLOE-E204", 12, 17)
+    assert (d["code"], d["severity"], d["line"], d["column"]) == ("FLOE-W204", "warning", 12, 17)
     assert "stg_orders" in d["hint"]
 
 
@@ -197,10 +210,11 @@ def test_every_problem_in_both_files_at_once(run: Run, write: Write, project: Pa
     write("manifest.yaml", GOVERNED_MANIFEST.replace("  owner: platform@acme.com\n", ""))
     write("floe.yaml", VALID_SPEC.replace("[stg_orders]", "[nope]") + DESTINATIONS.replace("rest_api", "kafka"))
     result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
-    assert sorted(result.codes()) == ["FLOE-E101", "FLOE-E201", "FLOE-E204"]
+    assert sorted(result.codes()) == ["FLOE-E101", "FLOE-E201", "FLOE-W204"]
 
 
 def test_manifest_defaults_to_platform_manifest_relative_to_spec(run: Run, write: Write, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # one repository: platform/ and product/ are both inside it
     write("platform/manifest.yaml", GOVERNED_MANIFEST)
     spec = write("product/floe.yaml", VALID_SPEC.replace("manifest: manifest.yaml", "manifest: ../platform/manifest.yaml"))
     assert run("compile", "--spec", spec, "--output", tmp_path / "a.json").exit_code == 0

@@ -119,6 +119,26 @@ def test_bad_floe_yaml_fails_the_commit_and_the_fixed_one_passes(
     assert hook_result(output, "floe compile --check")[0] == "Passed"
 
 
+def test_a_staged_floe_yaml_is_checked_against_the_committed_manifest(
+        product: Path, env: dict[str, str]) -> None:
+    (product / "manifest.yaml").write_text(VALID_MANIFEST + "approved_sinks: [sql_database]\n")
+    spec = product / "floe.yaml"
+    spec.write_text(VALID_SPEC)
+    compile_artifact(product, env)
+    assert commit(product, env).returncode == 0
+
+    spec.write_text(VALID_SPEC.replace("  - name: stg_orders\n",
+                                       "  - name: stg_orders\n    dependsOn: [mart_orders]\n")
+                    + "destinations:\n  - name: crm\n    sink_type: kafka\n"
+                      "    connection_secret_ref: crm\n    source_table: gold.orders\n")
+    refused = commit(product, env)  # only floe.yaml is staged
+    status, output = hook_result(refused.stdout + refused.stderr, "floe validate")
+    assert refused.returncode != 0
+    assert status == "Failed", output
+    assert "FLOE-E205 error: dependency cycle: stg_orders -> mart_orders -> stg_orders" in output
+    assert "FLOE-E201 error: sink type 'kafka'" in output
+
+
 def test_stale_artifact_fails_the_commit(product: Path, env: dict[str, str]) -> None:
     spec = product / "floe.yaml"
     spec.write_text(VALID_SPEC)

@@ -406,7 +406,7 @@ def test_model_and_schema_agree_on_the_compiled_artifact() -> None:
 LAX_COERCIONS = {
     "quoted number": WITH_DESTINATION.replace("batch_size: 500", "batch_size: '500'"),
     "boolean as a number": WITH_DESTINATION.replace("batch_size: 500", "batch_size: true"),
-    "yes for true (a string in YAML 1.2)": VALID_SPEC + "schedule:\n  enabled: yes\n",
+    "quoted 'yes' for true": VALID_SPEC + "schedule:\n  enabled: 'yes'\n",
     "1 for true": VALID_SPEC + "schedule:\n  enabled: 1\n",
 
 

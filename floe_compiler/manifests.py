@@ -1,0 +1,104 @@
+"""Where a floe.yaml's manifest is, when no one says (--manifest, FLOE_MANIFEST, or a
+manifest passed in the same `floe validate` call):
+
+- `platform.manifest`, relative to floe.yaml; remote (`oci://`) references are not
+  fetched;
+- else the nearest `manifest.yaml` / `manifest.yml` beside floe.yaml or in a parent
+  directory, up to the repository root.
+
+The repository root is the nearest directory holding `.git`, else floe.yaml's own
+directory. A manifest found this way must lie inside it: a `platform.manifest` of
+`../../../../etc/passwd` is refused without being opened, since floe.yaml may come
+from anyone. A manifest named on the command line is read wherever it is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from floe_compiler.diagnostics import Diagnostic, diagnostic
+from floe_compiler.loader import Located
+
+MANIFEST_NAMES = ("manifest.yaml", "manifest.yml")
+
+
+@dataclass(frozen=True)
+class ManifestLookup:
+    path: Path | None  # the manifest, when found
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def repository_root(directory: Path) -> Path:
+    """The nearest directory (this one or a parent) holding `.git`, else `directory`."""
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return directory
+
+
+def find_manifest(spec: Located, location: Path, *, required: bool) -> ManifestLookup:
+    """The manifest of the floe.yaml at `location`. When it cannot be used, compiling
+    (`required`) gets FLOE-E206. Validating goes on without it; only a reference outside
+    the repository is worth the warning FLOE-W202 there (it says why it was not read)."""
+    platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
+    ref = platform.get("manifest") if isinstance(platform, dict) else None
+    line, col = spec.value_at(("platform", "manifest"))
+
+    def cannot(message: str, hint: str | None = None) -> ManifestLookup:
+        code = "FLOE-E206" if required else "FLOE-W202"
+        return ManifestLookup(None, [diagnostic(code, message, file=spec.file, line=line,
+                                                column=col, hint=hint)])
+
+    try:
+        directory = location.parent.resolve()
+        root = repository_root(directory)
+        if isinstance(ref, str) and ref:
+            if "://" in ref:
+                if not required:
+                    return ManifestLookup(None)
+                return cannot(f"platform.manifest '{ref}' is a remote reference; floe "
+                              "compiles against a local manifest",
+                              "Pass --manifest with a local copy of the manifest.")
+            shown = location.parent / ref
+            if not (directory / ref).resolve().is_relative_to(root):
+                return cannot(f"platform.manifest '{ref}' lies outside the repository "
+                              f"({root}); it is not read",
+                              "Pass --manifest (or set FLOE_MANIFEST) to use a manifest "
+                              "outside the repository.")
+            if not shown.is_file():
+                if not required:  # the rules of each file alone still run
+                    return ManifestLookup(None)
+                return cannot(f"platform.manifest '{ref}' not found (looked for {shown})")
+            return ManifestLookup(shown)
+        for folder in (directory, *directory.parents):
+            for name in MANIFEST_NAMES:
+                found = folder / name
+                if not found.is_file():
+                    continue
+                if not found.resolve().is_relative_to(root):  # a symlink out
+                    return cannot(f"{found} lies outside the repository ({root}); it is "
+                                  "not read", "Pass --manifest (or set FLOE_MANIFEST) to use a "
+                                  "manifest outside the repository.")
+                return ManifestLookup(_shown(found, location))
+            if folder == root:
+                break
+    except (OSError, ValueError, RuntimeError) as exc:  # a name too long, a symlink loop
+        problem = getattr(exc, "strerror", None) or str(exc)
+        return cannot(f"platform.manifest cannot be opened: {problem}")
+    if not required:
+        return ManifestLookup(None)
+    return cannot("no manifest given: floe.yaml has no platform.manifest, there is no "
+                  f"manifest.yaml beside it or above it up to {root}, and --manifest was "
+                  "not passed")
+
+
+def _shown(found: Path, location: Path) -> Path:
+    """A found manifest as the user would write it: relative when floe.yaml was."""
+    if location.is_absolute():
+        return found
+    try:
+        return Path(os.path.relpath(found))
+    except ValueError:  # another drive on Windows
+        return found
