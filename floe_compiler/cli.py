@@ -316,6 +316,24 @@ def _say(fmt: str, text: str) -> None:
     """Human summaries go to stdout in text mode, to stderr when stdout is machine-read."""
     click.echo(text, err=fmt != "text")
 
+@cli.command("lsp")
+@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; editors "
+              "pass it).")
+def lsp_command(stdio: bool) -> None:
+    """Run the floe language server (LSP over stdio): the diagnostics of `floe validate` as
+    you type, completion, hover, go to definition and quick fixes.
+
+    Needs the lsp extra: pip install 'floe-compiler[lsp]'.
+    """
+    try:
+        from floe_compiler.lsp.server import serve
+    except ImportError as exc:
+        click.echo(f"floe: `floe lsp` needs the lsp extra ({exc.name or exc} is not "
+                   "installed): pip install 'floe-compiler[lsp]'", err=True)
+        sys.exit(2)
+    serve()
+
+
 @cli.command("sinks")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from floe_compiler.credentials import is_credential_key
 from floe_compiler.diagnostics import Diagnostic, diagnostic, did_you_mean
@@ -251,15 +252,22 @@ def _show(value: Any, *, secret: bool = False) -> str:
 
 def _allowed_keys(model: type[BaseModel], path: Path_) -> list[str]:
     """The keys a model accepts at `path` (for did-you-mean)."""
-    current: Any = model
-    for part in path:
-        current = _step(current, part)
-        if current is None:
-            return []
-    current = _unwrap(current)
+    return list(fields_at(model, path))
+
+
+def fields_at(model: type[BaseModel], path: Path_) -> dict[str, FieldInfo]:
+    """The fields a model accepts at `path`, by the key written in YAML, in declaration
+    order (did-you-mean, and an editor's completion and hover)."""
+    current = type_at(model, path)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
+        return {f.alias or name: f for name, f in current.model_fields.items()}
+    return {}
+
+
+def type_at(model: type[BaseModel], path: Path_) -> Any:
+    """The type of the value at `path` (`X | None` unwrapped), or None if no field is
+    there. An int in `path` is any item of a list."""
+    return _unwrap(_annotation_at(model, path))
 
 
 def _step(annotation: Any, part: str | int) -> Any:

@@ -11,7 +11,7 @@ and, to compile, emits the artifact. `validate_paths`, `compile_files` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,7 @@ class CheckedFile:
     doc: Located
     kind: Kind | None = None
     model: BaseModel | None = None
+    location: Path | None = None  # the file it is, or stands for
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -192,7 +193,9 @@ def check_source(source: Source, options: Options, expect: Kind | None = None) -
     """load -> render -> parse -> the single-file checks, for one source."""
     doc = load(source, options)
     render(doc, options)
-    return check_with_modeline(doc, source.location, options, expect)
+    checked = check_with_modeline(doc, source.location, options, expect)
+    checked.location = source.location
+    return checked
 
 
 @dataclass
@@ -200,13 +203,18 @@ class Outcome:
     report: Report
     artifact: CompiledArtifacts | None  # compile only, and only without errors
     errors: list[FloeError]  # the report's errors as exceptions, for library users
+    # Each source, checked, and the manifest each floe.yaml was checked with (None when
+    # there was none, or the source is no floe.yaml): what a language server completes from.
+    files: list[CheckedFile] = field(default_factory=list)
+    manifests: list[CheckedFile | None] = field(default_factory=list)
 
 
 Compiled = Outcome  # its name before `run` was the one way in
 
 
 def run(sources: Sequence[Source], options: Options, *, manifest: Source | None = None,
-        emit: bool = False, compiled_at: str | None = None) -> Outcome:
+        emit: bool = False, compiled_at: str | None = None,
+        buffers: Mapping[Path, str] | None = None) -> Outcome:
     """The one way in. Check every source; pair each floe.yaml with its manifest and run
     the rules across both; with `emit`, compile the one source (a floe.yaml) to an artifact.
 
@@ -214,24 +222,29 @@ def run(sources: Sequence[Source], options: Options, *, manifest: Source | None 
     manifest is one passed in the same call, else `platform.manifest`, else the nearest
     manifest.yaml/.yml up to the repository root. Compiling needs one: not finding it is
     FLOE-E206; validating goes on with the rules of each file alone.
+
+    `buffers` holds the unsaved text of files (resolved path -> text), an editor's open
+    buffers: a manifest found there is read from its buffer rather than from disk.
     """
     with acyclic_work():
-        return _run(sources, options, manifest, emit, compiled_at)
+        return _run(sources, options, manifest, emit, compiled_at, buffers or {})
 
 
 def _run(sources: Sequence[Source], options: Options, override: Source | None, emit: bool,
-         compiled_at: str | None) -> Outcome:
+         compiled_at: str | None, buffers: Mapping[Path, str]) -> Outcome:
     files = [check_source(s, options, "FloeSpec" if emit else None) for s in sources]
     manifests = _Manifests(options, override,
                            [] if emit else [(s, f) for s, f in zip(sources, files, strict=True)
-                                            if f.kind == "Manifest"])
+                                            if f.kind == "Manifest"], buffers)
+    paired: list[CheckedFile | None] = []
     raised: list[FloeError] = []
     pairs: list[tuple[CheckedFile, CheckedFile | None]] = []
     for source, spec in zip(sources, files, strict=True):
+        paired.append(None)
         if spec.kind != "FloeSpec" or not isinstance(spec.doc.data, dict):
             continue
         raised += check_dependencies(spec.doc)
-        found = manifests.for_spec(source, spec, required=emit)
+        found = paired[-1] = manifests.for_spec(source, spec, required=emit)
         if found is not None and isinstance(found.doc.data, dict):
             raised += check_project(spec.doc, found.doc)
         pairs.append((spec, found))
@@ -247,16 +260,18 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
             from floe_compiler.emit import build_artifact
 
             artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at)
-    return Outcome(report, artifact, errors)
+    return Outcome(report, artifact, errors, files, paired)
 
 
 class _Manifests:
     """The manifests of a run: found for each floe.yaml, each loaded and checked once."""
 
     def __init__(self, options: Options, override: Source | None,
-                 in_call: list[tuple[Source, CheckedFile]]) -> None:
+                 in_call: list[tuple[Source, CheckedFile]], buffers: Mapping[Path, str]
+                 ) -> None:
         self.options = options
         self.in_call = in_call
+        self.buffers = buffers
         self.by_path: dict[Path, CheckedFile] = {}
         for source, checked in in_call:
             key = _key(source.location)
@@ -277,7 +292,12 @@ class _Manifests:
         if len(self.in_call) == 1:  # `floe validate floe.yaml manifest.yaml`
             return self.in_call[0][1]
         spec.doc.diagnostics.extend(lookup.diagnostics)
-        return self.checked(Source.from_path(lookup.path)) if lookup.path is not None else None
+        if lookup.path is None:
+            return None
+        unsaved = self.buffers.get(key) if key is not None else None
+        if unsaved is not None:
+            return self.checked(Source(str(lookup.path), unsaved, lookup.path))
+        return self.checked(Source.from_path(lookup.path))
 
     def checked(self, source: Source) -> CheckedFile:
         key = _key(source.location) if source.text is None else None

@@ -1,5 +1,6 @@
 """`floe validate` runs on every commit, so it loads jinja2 and jsonschema only for the
-files that need them: a template, or a modeline naming a foreign schema."""
+files that need them: a template, or a modeline naming a foreign schema; and never the
+language server (pygls, the `lsp` extra)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from tests.conftest import EXAMPLE, ROOT, VALID_SPEC, Write
 
 HEAVY = ("jinja2", "jsonschema", "floe_compiler.render", "floe_compiler.foreign_schema",
-         "floe_compiler.schemas")
+         "floe_compiler.schemas", "floe_compiler.lsp", "pygls", "lsprotocol")
 PROBE = f"""\
 import json, sys
 from floe_compiler.cli import cli
