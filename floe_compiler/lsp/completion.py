@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from floe_compiler.checks import transform_graph
 from floe_compiler.loader import Path_
 from floe_compiler.lsp.analysis import Analysis
-from floe_compiler.lsp.yaml_text import Cursor, cursor_at
+from floe_compiler.lsp.yaml_text import Cursor, cursor_at, read_line
 from floe_compiler.parse import MODELS, fields_at, type_at
 
 
@@ -43,7 +43,7 @@ def complete(analysis: Analysis, last_good: Analysis | None, row: int, column: i
         else last_good
     if cursor.role == "key":
         return _keys(model, cursor, known, row)
-    return _values(model, cursor, known, analysis.kind, row)
+    return _values(model, cursor, known, analysis.kind, row, lines)
 
 
 def _edit(cursor: Cursor, row: int, text: str) -> types.TextEdit:
@@ -81,13 +81,14 @@ def _after_key(info: FieldInfo, indent: int) -> str:
 
 
 def _values(model: type[BaseModel], cursor: Cursor, known: Analysis | None,
-            kind: str | None, row: int) -> list[types.CompletionItem]:
+            kind: str | None, row: int, lines: list[str]) -> list[types.CompletionItem]:
     path = cursor.path
     names: list[str] = []
     detail = ""
     if kind == "FloeSpec" and len(path) == 4 and path[0] == "transforms" \
             and path[2] == "dependsOn":
-        names = _transform_names(known, path[1])
+        names = _transform_names(known, path[1]) if known is not None \
+            else _transform_names_in(lines, path[1])
         detail = "transform"
     elif kind == "FloeSpec" and len(path) == 3 and path[0] == "destinations" \
             and path[2] == "sink_type":
@@ -124,6 +125,27 @@ def _transform_names(known: Analysis | None, index: str | int) -> list[str]:
     own = items[index].get("name") if isinstance(items, list) and isinstance(index, int) \
         and 0 <= index < len(items) and isinstance(items[index], dict) else None
     return [name for name in order if name != own]
+
+
+def _transform_names_in(lines: list[str], index: str | int) -> list[str]:
+    """The transform names, read from the text: no version of the buffer has parsed yet."""
+    names: list[str] = []
+    inside, dash = False, None
+    for text in lines:
+        line = read_line(text)
+        if line is None:
+            continue
+        if line.indent == 0 and line.dash is None:
+            inside = line.key == "transforms"
+            continue
+        if inside and line.dash is not None and (dash is None or line.dash == dash):
+            dash = line.dash
+            names.append("")
+        if inside and names and line.key == "name" and line.content == (dash or 0) + 2:
+            value = text[line.key_end:].split(":", 1)[-1].split(" #", 1)[0].strip()
+            names[-1] = value.strip("\"'")
+    own = names[index] if isinstance(index, int) and 0 <= index < len(names) else None
+    return [name for name in names if name and name != own]
 
 
 def _sink_types(known: Analysis | None) -> tuple[list[str], str]:

@@ -31,8 +31,14 @@ def token_range(lines: list[str], line: int, column: int) -> types.Range:
     return types.Range(types.Position(row, start), types.Position(row, end))
 
 
+def text_lines(text: str) -> list[str]:
+    """The lines of `text` as an editor numbers them: after a final line break, one more."""
+    lines = text.splitlines()
+    return lines + [""] if not lines or text.endswith(("\n", "\r")) else lines
+
+
 def to_lsp(analysis: Analysis) -> list[types.Diagnostic]:
-    lines = analysis.text.splitlines()
+    lines = text_lines(analysis.text)
     fixes = _Fixes(analysis)
     out = []
     for d in analysis.diagnostics:
