@@ -34,7 +34,7 @@ def token_range(lines: list[str], line: int, column: int) -> types.Range:
 def text_lines(text: str) -> list[str]:
     """The lines of `text` as an editor numbers them: after a final line break, one more."""
     lines = text.splitlines()
-    return lines + [""] if not lines or text.endswith(("\n", "\r")) else lines
+    return [*lines, ""] if not lines or text.endswith(("\n", "\r")) else lines
 
 
 def to_lsp(analysis: Analysis) -> list[types.Diagnostic]:
