@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLOE := $(VENV)/bin/floe
 
-.PHONY: demo test lint venv clean bench yaml-language-server
+.PHONY: demo test lint venv clean bench bench-lsp yaml-language-server
 
 venv: $(VENV)/.installed
 
@@ -47,6 +47,10 @@ test: lint $(YLS)
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
 bench: venv
 	$(PY) benchmarks/run.py
+
+# `floe lsp` against yaml-language-server: change -> diagnostics, interleaved.
+bench-lsp: venv $(YLS)
+	$(PY) benchmarks/lsp_latency.py
 
 EXAMPLE := examples/customer-analytics
 
