@@ -130,9 +130,17 @@ class Editor:
             [types.TextDocumentContentChangeWholeDocument(text)]))
         return await self.diagnostics(uri)
 
-    def close(self, path: Path) -> None:
+    async def close(self, path: Path) -> None:
+        """Close the buffer; the server clears its diagnostics."""
+        uri = path.as_uri()
+        self.client.diagnostics.pop(uri, None)
         self.client.text_document_did_close(types.DidCloseTextDocumentParams(
-            types.TextDocumentIdentifier(path.as_uri())))
+            types.TextDocumentIdentifier(uri)))
+        for _ in range(10):  # a check scheduled before the close may publish first
+            if await self.diagnostics(uri) == []:
+                return
+            self.client.diagnostics.pop(uri, None)
+        raise AssertionError(f"{uri}: diagnostics not cleared on close")
 
     async def complete(self, path: Path, line: int, character: int) -> list[str]:
         result = await asyncio.wait_for(self.client.text_document_completion_async(
@@ -213,7 +221,7 @@ async def test_the_editor_shows_what_floe_validate_says_on_the_upstream_corpus(
     for path in files:
         published = await editor.open(path)
         assert shown(published) == sorted(validate(path)), path
-        editor.close(path)
+        await editor.close(path)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
@@ -228,7 +236,7 @@ async def test_the_editor_shows_what_floe_validate_says_on_bad_files(
         assert d.source == "floe"
         assert d.code_description is not None
         assert d.code_description.href.endswith("docs/codes.md#" + str(d.code).lower())
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_diagnostics_follow_the_unsaved_buffer_and_cover_the_token(
@@ -244,7 +252,7 @@ async def test_diagnostics_follow_the_unsaved_buffer_and_cover_the_token(
                                                             start.character + len("rest_ap")))
     assert path.read_text() == SPEC  # nothing was saved
     assert await editor.type(path, SPEC) == []
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_a_literal_credential_never_reaches_the_editor(editor: Editor,
@@ -253,7 +261,7 @@ async def test_a_literal_credential_never_reaches_the_editor(editor: Editor,
     published = await editor.open(path)
     assert "FLOE-E203" in [d.code for d in published]
     assert "hunter2" not in repr(published)
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_editing_the_manifest_rechecks_the_open_floe_yaml(editor: Editor,
@@ -268,16 +276,37 @@ async def test_editing_the_manifest_rechecks_the_open_floe_yaml(editor: Editor,
     (found,) = await editor.diagnostics(spec.as_uri())
     assert found.code == "FLOE-E201" and "rest_api" in found.message
     editor.client.diagnostics.pop(spec.as_uri(), None)
-    editor.close(manifest)  # unsaved edits dropped: the file on disk rules again
+    await editor.close(manifest)  # unsaved edits dropped: the file on disk rules again
     assert await editor.diagnostics(spec.as_uri()) == []
-    editor.close(spec)
+    await editor.close(spec)
+
+
+async def test_a_manifest_created_on_disk_rechecks_the_open_floe_yaml(
+        editor: Editor, workspace: Path) -> None:
+    spec = workspace / "loose" / "floe.yaml"  # no manifest yet: no sink whitelist
+    assert await editor.open(spec) == []
+    manifest = workspace / "loose" / "manifest.yaml"
+    manifest.write_text(MANIFEST.replace("[rest_api, sql_database]", "[sql_database]"))
+    try:
+        editor.client.diagnostics.pop(spec.as_uri(), None)
+        editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            [types.FileEvent(manifest.as_uri(), types.FileChangeType.Created)]))
+        (found,) = await editor.diagnostics(spec.as_uri())
+        assert found.code == "FLOE-E201"
+    finally:
+        manifest.unlink()
+    editor.client.diagnostics.pop(spec.as_uri(), None)
+    editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(manifest.as_uri(), types.FileChangeType.Deleted)]))
+    assert await editor.diagnostics(spec.as_uri()) == []
+    await editor.close(spec)
 
 
 async def test_other_yaml_files_are_left_alone(editor: Editor, workspace: Path) -> None:
     path = workspace / "docker-compose.yaml"
     path.write_text("services:\n  web:\n    image: nginx\n")
     assert await editor.open(path) == []
-    editor.close(path)
+    await editor.close(path)
 
 
 # --- completion ----------------------------------------------------------------------
@@ -296,7 +325,7 @@ async def test_depends_on_completes_the_transform_names(editor: Editor,
     await editor.type(path, block)
     row = block.splitlines().index("      - ")
     assert await editor.complete(path, row, 8) == ["stg_orders", "stg_customers"]
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_sink_type_completes_the_approved_sinks(editor: Editor, workspace: Path) -> None:
@@ -310,8 +339,8 @@ async def test_sink_type_completes_the_approved_sinks(editor: Editor, workspace:
                       MANIFEST.replace("[rest_api, sql_database]", "[sql_database]"))
     await editor.type(path, typed + "\n")
     assert await editor.complete(path, row, len(typed.splitlines()[row])) == ["sql_database"]
-    editor.close(workspace / "manifest.yaml")
-    editor.close(path)
+    await editor.close(workspace / "manifest.yaml")
+    await editor.close(path)
 
 
 async def test_without_a_whitelist_sink_type_completes_the_installed_connectors(
@@ -322,7 +351,7 @@ async def test_without_a_whitelist_sink_type_completes_the_installed_connectors(
     row = line_of(typed, "sink_type")
     offered = await editor.complete(path, row, len(typed.splitlines()[row]))
     assert {"rest_api", "sql_database"} <= set(offered)  # floe's own connectors
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_plugin_type_completes_the_approved_plugins(editor: Editor,
@@ -333,13 +362,13 @@ async def test_plugin_type_completes_the_approved_plugins(editor: Editor,
     row = line_of(typed, "type:")
     assert await editor.complete(path, row, len(typed.splitlines()[row])) == \
         ["duckdb", "snowflake"]
-    editor.close(path)
+    await editor.close(path)
     spec = workspace / "floe.yaml"  # a transform's compute choice, from the same whitelist
     typed = SPEC.replace("  - name: stg_customers\n", "  - name: stg_customers\n    compute: \n")
     await editor.open(spec, typed)
     row = line_of(typed, "compute:")
     assert await editor.complete(spec, row, 13) == ["duckdb", "snowflake"]
-    editor.close(spec)
+    await editor.close(spec)
 
 
 async def test_keys_complete_from_the_model_while_the_yaml_is_broken(
@@ -361,7 +390,7 @@ async def test_keys_complete_from_the_model_while_the_yaml_is_broken(
     await editor.type(path, typed)
     row = typed.splitlines().index("  ")
     assert await editor.complete(path, row, 2) == ["description", "labels"]
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_enumerations_complete_their_members(editor: Editor, workspace: Path) -> None:
@@ -370,7 +399,7 @@ async def test_enumerations_complete_their_members(editor: Editor, workspace: Pa
     await editor.open(path, typed)
     row = line_of(typed, "tier:")
     assert await editor.complete(path, row, 10) == ["bronze", "silver", "gold"]
-    editor.close(path)
+    await editor.close(path)
 
 
 # --- hover, definition, code actions ---------------------------------------------------
@@ -384,7 +413,7 @@ async def test_hover_shows_the_field_description(editor: Editor, workspace: Path
     assert text == "**sink_type**: Sink connector type."
     row = line_of(SPEC, "dependsOn")
     assert "Transforms that must run first." in await editor.hover(path, row, 6)
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_hover_on_a_diagnostic_explains_its_code(editor: Editor, workspace: Path) -> None:
@@ -396,7 +425,7 @@ async def test_hover_on_a_diagnostic_explains_its_code(editor: Editor, workspace
     assert "may be a dbt model or source defined outside floe.yaml" in text  # the meaning
     assert "Did you mean 'stg_orders'?" in text  # the hint
     assert "docs/codes.md#floe-w204" in text
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_go_to_definition_of_a_dependency(editor: Editor, workspace: Path) -> None:
@@ -409,7 +438,7 @@ async def test_go_to_definition_of_a_dependency(editor: Editor, workspace: Path)
     target = line_of(SPEC, "- name: stg_customers")
     assert found.range.start == word(SPEC, target, "stg_customers")
     assert await editor.definition(path, target, 4) is None  # not on a dependency
-    editor.close(path)
+    await editor.close(path)
 
 
 def apply(text: str, action: types.CodeAction, uri: str) -> str:
@@ -441,7 +470,7 @@ async def test_a_quick_fix_mends_the_file(editor: Editor, workspace: Path, case:
     assert action.kind == types.CodeActionKind.QuickFix
     fixed = apply(path.read_text(), action, path.as_uri())
     assert code not in [d.code for d in await editor.type(path, fixed)]
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_a_quick_fix_without_the_data_sent_back(editor: Editor, workspace: Path) -> None:
@@ -451,7 +480,7 @@ async def test_a_quick_fix_without_the_data_sent_back(editor: Editor, workspace:
     bare = types.Diagnostic(range=found.range, message=found.message, code=found.code)
     (action,) = await editor.fixes(path, [bare])
     assert action.title == "Rename to 'dependsOn'"
-    editor.close(path)
+    await editor.close(path)
 
 
 async def test_the_server_is_a_floe_command() -> None:

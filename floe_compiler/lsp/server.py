@@ -7,6 +7,7 @@ ranges are converted when a line holds characters outside the ASCII range.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,26 @@ class FloeServer(LanguageServer):
         super().__init__("floe", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.files: dict[str, OpenFile] = {}
+        self.dirty: list[str] = []  # changed buffers, checked together once the input is read
+
+    def schedule(self, uri: str) -> None:
+        """Check `uri` (and the floe.yaml files using it) once the messages already received
+        are handled: a burst of changes to a big file is checked once, at its last version."""
+        if uri not in self.dirty:
+            self.dirty.append(uri)
+        if len(self.dirty) > 1:
+            return  # a check is already scheduled
+        try:
+            asyncio.get_running_loop().call_soon(self.check_dirty)
+        except RuntimeError:  # no event loop: check now
+            self.check_dirty()
+
+    def check_dirty(self) -> None:
+        dirty, self.dirty = self.dirty, []
+        for uri in dirty:
+            if uri in self.workspace.text_documents:
+                self.check(uri)
+                self.check_users_of(uri)
 
     def check(self, uri: str) -> None:
         """Run the pipeline on the buffer at `uri` and publish what it found."""
@@ -63,6 +84,13 @@ class FloeServer(LanguageServer):
         for other, opened in list(self.files.items()):
             if other != uri and opened.analysis.manifest_path == changed.path:
                 self.check(other)
+
+    def manifests_changed_on_disk(self) -> None:
+        """A manifest file was created, changed or deleted: check every open floe.yaml
+        (one may now find a manifest it did not, or another)."""
+        for uri, opened in list(self.files.items()):
+            if opened.analysis.kind == "FloeSpec":
+                self.check(uri)
 
     def forget(self, uri: str) -> None:
         closed = self.files.pop(uri, None)
@@ -110,25 +138,38 @@ def build() -> FloeServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FloeServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-        ls.check_users_of(params.text_document.uri)
+        ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: FloeServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-        ls.check_users_of(params.text_document.uri)
+        ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: FloeServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-        ls.check_users_of(params.text_document.uri)
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: FloeServer, params: types.InitializedParams) -> None:
+        watched = ls.client_capabilities.workspace.did_change_watched_files \
+            if ls.client_capabilities.workspace else None
+        if watched is not None and watched.dynamic_registration:
+            ls.client_register_capability(types.RegistrationParams([types.Registration(
+                "floe-manifests", types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                types.DidChangeWatchedFilesRegistrationOptions([types.FileSystemWatcher(
+                    "**/manifest.{yaml,yml}")]))]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: FloeServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(change.uri.endswith(("/manifest.yaml", "/manifest.yml"))
+               for change in params.changes):
+            ls.manifests_changed_on_disk()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: FloeServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,
-                    types.CompletionOptions(trigger_characters=[":", " ", "-", "[", ","]))
+                    types.CompletionOptions(trigger_characters=["-", "[", ","]))
     def completion(ls: FloeServer, params: types.CompletionParams) -> types.CompletionList:
         uri = params.text_document.uri
         opened = ls.files.get(uri)
