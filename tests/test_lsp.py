@@ -473,6 +473,22 @@ async def test_a_quick_fix_mends_the_file(editor: Editor, workspace: Path, case:
     await editor.close(path)
 
 
+async def test_positions_count_utf16_as_editors_do(editor: Editor, workspace: Path) -> None:
+    """An emoji is one character to floe and two UTF-16 units to the editor."""
+    path = workspace / "floe.yaml"
+    typed = SPEC.replace("  owner: data@acme.com\n",
+                         "  owner: data@acme.com\n  labels: {mood: \"\U0001F600\", reviewed: yes}\n")
+    published = await editor.open(path, typed)
+    (found,) = [d for d in published if d.code == "FLOE-W111"]
+    row = line_of(typed, "reviewed")
+    column = typed.splitlines()[row].index("yes") + 1  # the emoji's second unit
+    assert found.range == types.Range(types.Position(row, column),
+                                      types.Position(row, column + 3))
+    (action,) = await editor.fixes(path, [found])
+    assert action.title == 'Quote it: "yes"'
+    await editor.close(path)
+
+
 async def test_a_quick_fix_without_the_data_sent_back(editor: Editor, workspace: Path) -> None:
     """Clients that drop `data` still get the fix: the server remembers what it published."""
     path = workspace / "typo-key" / "floe.yaml"

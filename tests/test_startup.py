@@ -47,3 +47,12 @@ def test_a_foreign_schema_loads_jsonschema_only(write: Write) -> None:
     team = write("team.yaml", "# yaml-language-server: $schema=team.schema.json\nteam: data\n")
     assert loaded_by_validate(team) == ["floe_compiler.foreign_schema", "jsonschema"]
 
+
+
+def test_floe_lsp_without_the_extra_says_how_to_install_it() -> None:
+    probe = "import sys; sys.modules['pygls'] = None\nfrom floe_compiler.cli import main\nmain()"
+    proc = subprocess.run([sys.executable, "-c", probe, "lsp"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 2
+    assert "pip install 'floe-compiler[lsp]'" in proc.stderr
+    assert "Traceback" not in proc.stderr
