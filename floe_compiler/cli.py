@@ -68,22 +68,76 @@ def _input_options(command: F) -> F:
               help="The platform manifest of every floe.yaml given [default: a manifest "
                    "given among PATHS, else platform.manifest, else the nearest "
                    "manifest.yaml up to the repository root].")
+@click.option("--stdin-filename", metavar="PATH",
+              help="The name of the file read from `-` (standard input): used to locate "
+                   "diagnostics, tell its kind and find its manifest.")
 @_input_options
-def validate(paths: tuple[Path, ...], manifest_path: Path | None, fmt: str, strict: bool,
-             max_bytes: int, variables: str | None) -> None:
+def validate(paths: tuple[Path, ...], manifest_path: Path | None, stdin_filename: str | None,
+             fmt: str, strict: bool, max_bytes: int, variables: str | None) -> None:
     """Check floe.yaml / manifest.yaml files and report every problem.
+
+    PATHS are files, directories (every floe.yaml and manifest.yaml below them, skipping
+    what .gitignore ignores) or `-` for standard input.
 
     Each floe.yaml is checked with its manifest when it can be found (sink and plugin
     whitelists), and its transform graph (cycles, unknown dependsOn) always.
 
     Exit status: 0 clean, 1 problems found, 2 a file could not be read.
     """
-    from floe_compiler.pipeline import Options, validate_paths
+    from floe_compiler.inputs import sources_for
+    from floe_compiler.pipeline import Options, Source, run
 
-    report = validate_paths(paths, Options(strict=strict, max_bytes=max_bytes,
-                                           variables=_variables(variables)), manifest_path)
+    options = Options(strict=strict, max_bytes=max_bytes, variables=_variables(variables))
+    sources, problems = sources_for(paths, sys.stdin.buffer,
+                                    stdin_filename=stdin_filename, max_bytes=max_bytes)
+    report = run(sources, options, manifest=Source.from_path(manifest_path)
+                 if manifest_path is not None else None).report.adding(problems)
     _emit(report, fmt)
     sys.exit(report.exit_code)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path),
+              envvar="FLOE_MANIFEST", show_envvar=True,
+              help="The platform manifest of every product [default: found as validate "
+                   "finds it].")
+@click.option("--artifact", "artifact", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("target/compiled_artifacts.json"), show_default=True,
+              help="Each product's compiled artifact, relative to its floe.yaml.")
+@click.option("--artifacts-only", is_flag=True,
+              help="Report only what compiling adds (stale artifacts, manifests not found); "
+                   "a product whose files have errors still fails, without repeating them.")
+@_input_options
+def check_command(paths: tuple[Path, ...], manifest_path: Path | None, artifact: Path,
+                  artifacts_only: bool, fmt: str, strict: bool, max_bytes: int,
+                  variables: str | None) -> None:
+    """Validate PATHS and check the compiled artifact of each product they belong to: the
+    pre-commit hook (`floe-check`), one report per commit, in a monorepo too.
+
+    A file belongs to the product of the nearest floe.yaml at or above it. Each such
+    product is compiled once and its artifact (--artifact, relative to its floe.yaml)
+    must say what a fresh compile says (FLOE-E208).
+
+    Exit status: 0 clean and current, 1 problems found or stale, 2 a file could not be read.
+    """
+    from floe_compiler.inputs import sources_for
+    from floe_compiler.pipeline import Options, Source
+    from floe_compiler.products import check
+
+    options = Options(strict=strict, max_bytes=max_bytes, variables=_variables(variables))
+    sources, problems = sources_for(paths or (Path("."),), sys.stdin.buffer,
+                                    stdin_filename=None, max_bytes=max_bytes)
+    checked = check(sources, options, artifact=artifact, manifest=Source.from_path(
+        manifest_path) if manifest_path is not None else None)
+    report = checked.report.adding(problems)
+    if artifacts_only:
+        report = report.keeping({"FLOE-E206", "FLOE-E208"})
+        for spec in checked.broken:
+            click.echo(f"floe check: {spec} does not compile: `floe validate {spec}` shows why",
+                       err=True)
+    _emit(report, fmt)
+    sys.exit(max(report.exit_code, 1 if checked.broken else 0))
 
 
 @cli.command("explain")
@@ -264,7 +318,6 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     Exit status: 0 compiled (or up to date with --check), 1 problems found or stale,
     2 a file could not be read or the manifest not found.
     """
-    from floe_compiler.diagnostics import diagnostic
     from floe_compiler.emit import to_json, write_atomic
     from floe_compiler.pipeline import Options, compile_files
 
@@ -278,18 +331,16 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         sys.exit(report.exit_code)
     data = to_json(result.artifact)
     if check:
-        from floe_compiler.artifact_diff import changes
+        from floe_compiler.artifact_diff import stale
 
-        current = output.read_bytes() if output.is_file() else None
-        stale = ["it does not exist"] if current is None else changes(current, data)
-        if stale:
-            report.diagnostics.append(diagnostic(
-                "FLOE-E208", f"{output} is stale: {'; '.join(stale)}", file=str(output)))
-            _emit(report, fmt)
+        found = stale(output, data)
+        if found is not None:
+            _emit(report.adding([found]), fmt)
             sys.exit(1)
         if report.diagnostics or fmt != "text":
             _emit(report, fmt)
-        note = "" if current == data else " (its inputs differ only in comments or layout)"
+        same = output.read_bytes() == data
+        note = "" if same else " (its inputs differ only in comments or layout)"
         _say(fmt, f"{output} is up to date{note}")
         return
     try:
