@@ -287,6 +287,7 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         from floe_compiler.runner.secrets import secrets_root
     except ImportError as exc:
         _runner_missing(exc)
+    from floe_compiler.display import printable
 
     options = RunOptions(catalog_config(catalog_uri or DEFAULT_CATALOG_URI,
                                         warehouse or DEFAULT_WAREHOUSE),
@@ -295,7 +296,7 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         report = run_artifact(read_artifact(artifact_path), destinations, options,
                               ClickProgress(dry_run))
     except ArtifactError as exc:
-        click.echo(f"floe run: {exc}", err=True)
+        click.echo(f"floe run: {printable(str(exc))}", err=True)
         sys.exit(2)
     click.echo(json.dumps(report.as_dict(), indent=2))
     for destination in report.destinations:
@@ -303,10 +304,11 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         status = "ok" if result.success else "FAILED"
         verb = "to send" if dry_run else "delivered"
         rows = destination.rows_read if dry_run else result.rows_delivered
-        click.echo(f"floe run: {destination.name}: {status}, {rows} rows {verb} in "
-                   f"{len(destination.batches)} batch(es)", err=True)
+        # Names and errors may quote the artifact or a server: one line each, always.
+        click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb} "
+                   f"in {len(destination.batches)} batch(es)", err=True)
         for error in result.errors:
-            click.echo(f"  {error}", err=True)
+            click.echo(f"  {printable(error)}", err=True)
     if not report.destinations:
         click.echo("floe run: the artifact has no destinations", err=True)
     sys.exit(0 if report.success else 1)
