@@ -249,7 +249,7 @@ _WAREHOUSE_HELP = "Warehouse location for an SqlCatalog. Default: .floe/warehous
 
 def _runner_missing(exc: ImportError) -> None:
     click.echo(f"floe: this command needs the runner extra ({exc.name or exc} is not "
-               "installed): pip install 'floe-compiler[runner]'", err=True)
+               "installed): pip install '.[runner]' in a floe-compiler checkout", err=True)
     sys.exit(2)
 
 
