@@ -233,9 +233,11 @@ def sinks_command(fmt: str) -> None:
             {"name": c.name, "target": c.target, "distribution": c.distribution,
              "sink_types": c.sink_types, "error": c.error} for c in found]}, indent=2))
     else:
-        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [
-            (", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
-             c.distribution if not c.error else f"failed to load: {c.error}") for c in found]
+        from floe_compiler.display import printable
+
+        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [tuple(map(printable, (
+            ", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
+            c.distribution if not c.error else f"failed to load: {c.error}"))) for c in found]
         widths = [max(len(r[i]) for r in rows) for i in range(2)]
         for row in rows:
             click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
@@ -338,7 +340,9 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
     try:
         seeded = seed_demo(open_catalog(config, create=True), rows, replace=replace)
     except CatalogError as exc:
-        click.echo(f"floe seed-demo: {exc}", err=True)
+        from floe_compiler.display import printable
+
+        click.echo(f"floe seed-demo: {printable(str(exc))}", err=True)
         sys.exit(2)
     state = "created" if seeded.created else "already present (use --replace to recreate)"
     click.echo(f"{seeded.table}: {seeded.rows} rows, snapshot {seeded.snapshot_id}, {state}",

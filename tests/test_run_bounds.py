@@ -202,3 +202,13 @@ def test_urls_in_snippets_are_masked(run: Run, tmp_path: Path) -> None:
     assert "FLOE-E102" in result.output
     assert "https://u:****@wiki.acme.com/x?token=****" in result.output
     assert "hunter2-pw" not in result.output and "tok-123456" not in result.output
+
+
+def test_a_secret_name_with_a_final_newline_is_refused_by_validate(run: Run, tmp_path: Path) -> None:
+    from tests.conftest import VALID_SPEC
+
+    spec = tmp_path / "floe.yaml"
+    spec.write_text(VALID_SPEC + "destinations:\n  - name: d\n    sink_type: sql_database\n"
+                    '    connection_secret_ref: "db\\n"\n', encoding="utf-8")
+    result = run("validate", "--format", "json", spec)
+    assert [d["code"] for d in result.json()["diagnostics"]] == ["FLOE-E107"]
