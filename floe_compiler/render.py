@@ -202,7 +202,7 @@ def _size_checked(function: Any) -> Any:
 
 def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
     """Jinja's `replace`, refusing a result longer than `MAX_RENDERED` before building it."""
-    _bounded(value)
+    _bounded(value, old, new)
     text, old, new = str(value), str(old), str(new)
     hits = text.count(old) if old else len(text) + 1
     if count is not None and count >= 0:
@@ -277,7 +277,7 @@ def _render(env: _Sandbox, source: str, scope: _Scope, path: Path_) -> Any:
         raise _Problem("FLOE-E303", _TOO_DEEP, too_deep.lineno)
     _check(tree)
     try:
-        text = env.from_string(tree).render(env_var=scope.env_var, var=scope.var)
+        text = _generate(env, tree, scope)
     except _Problem:
         raise
     except _Missing as exc:
@@ -292,10 +292,21 @@ def _render(env: _Sandbox, source: str, scope: _Scope, path: Path_) -> Any:
         # An error message may quote a value; never one read from a secret.
         why = "the expression failed" if scope.secret_names() else str(exc)
         raise _Problem("FLOE-E301", f"cannot render: {why}", _template_line(exc)) from None
-    if len(text) > MAX_RENDERED:
-        raise _Problem("FLOE-E303", f"the value would be longer than {MAX_RENDERED} characters")
     _refuse_secrets(scope, text, path)
     return _retype(text) if _one_expression(tree) else text
+
+
+def _generate(env: _Sandbox, tree: nodes.Template, scope: _Scope) -> str:
+    """The rendered text, piece by piece: each `{{ }}` is bounded by `_finalize`, and a
+    thousand of them (`{{ x }}{{ x }}...`) stop as soon as their total is too long."""
+    pieces: list[str] = []
+    total = 0
+    for piece in env.from_string(tree).generate(env_var=scope.env_var, var=scope.var):
+        total += len(piece)
+        if total > MAX_RENDERED:
+            raise _TooLong()
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 _TOO_DEEP = f"the expression is nested too deeply (at most {MAX_DEPTH} levels)"

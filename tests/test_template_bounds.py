@@ -33,6 +33,8 @@ def owner_template(run: Run, write: Write, template: str, *args: str) -> dict[st
     "{{ [['a' * 1000] * 1000] * 1000 }}",
     "{{ var('big') * 1000 }}",
     "{{ var('big') | replace('', var('big')) }}",
+    "{{ 'x' | replace('x', ['a' * 60000] * 1000) }}",
+    "{{ var('big') }}" * 1_000,  # each part under the limit, together 50 MB
 ])
 def test_string_growth_is_refused_before_it_happens(run: Run, write: Write, template: str) -> None:
     with bounded(megabytes=60):
