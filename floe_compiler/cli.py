@@ -385,9 +385,11 @@ def sinks_command(fmt: str) -> None:
             {"name": c.name, "target": c.target, "distribution": c.distribution,
              "sink_types": c.sink_types, "error": c.error} for c in found]}, indent=2))
     else:
-        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [
-            (", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
-             c.distribution if not c.error else f"failed to load: {c.error}") for c in found]
+        from floe_compiler.display import printable
+
+        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [tuple(map(printable, (
+            ", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
+            c.distribution if not c.error else f"failed to load: {c.error}"))) for c in found]
         widths = [max(len(r[i]) for r in rows) for i in range(2)]
         for row in rows:
             click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
@@ -401,7 +403,7 @@ _WAREHOUSE_HELP = "Warehouse location for an SqlCatalog. Default: .floe/warehous
 
 def _runner_missing(exc: ImportError) -> None:
     click.echo(f"floe: this command needs the runner extra ({exc.name or exc} is not "
-               "installed): pip install 'floe-compiler[runner]'", err=True)
+               "installed): pip install '.[runner]' in a floe-compiler checkout", err=True)
     sys.exit(2)
 
 
@@ -439,6 +441,7 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         from floe_compiler.runner.secrets import secrets_root
     except ImportError as exc:
         _runner_missing(exc)
+    from floe_compiler.display import printable
 
     options = RunOptions(catalog_config(catalog_uri or DEFAULT_CATALOG_URI,
                                         warehouse or DEFAULT_WAREHOUSE),
@@ -447,7 +450,7 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         report = run_artifact(read_artifact(artifact_path), destinations, options,
                               ClickProgress(dry_run))
     except ArtifactError as exc:
-        click.echo(f"floe run: {exc}", err=True)
+        click.echo(f"floe run: {printable(str(exc))}", err=True)
         sys.exit(2)
     click.echo(json.dumps(report.as_dict(), indent=2))
     for destination in report.destinations:
@@ -455,10 +458,11 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         status = "ok" if result.success else "FAILED"
         verb = "to send" if dry_run else "delivered"
         rows = destination.rows_read if dry_run else result.rows_delivered
-        click.echo(f"floe run: {destination.name}: {status}, {rows} rows {verb} in "
-                   f"{len(destination.batches)} batch(es)", err=True)
+        # Names and errors may quote the artifact or a server: one line each, always.
+        click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb} "
+                   f"in {len(destination.batches)} batch(es)", err=True)
         for error in result.errors:
-            click.echo(f"  {error}", err=True)
+            click.echo(f"  {printable(error)}", err=True)
     if not report.destinations:
         click.echo("floe run: the artifact has no destinations", err=True)
     sys.exit(0 if report.success else 1)
@@ -488,7 +492,9 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
     try:
         seeded = seed_demo(open_catalog(config, create=True), rows, replace=replace)
     except CatalogError as exc:
-        click.echo(f"floe seed-demo: {exc}", err=True)
+        from floe_compiler.display import printable
+
+        click.echo(f"floe seed-demo: {printable(str(exc))}", err=True)
         sys.exit(2)
     state = "created" if seeded.created else "already present (use --replace to recreate)"
     click.echo(f"{seeded.table}: {seeded.rows} rows, snapshot {seeded.snapshot_id}, {state}",

@@ -273,13 +273,13 @@ def test_missing_catalog_is_a_clear_error(run: Run, tmp_path: Path, lakehouse: L
     (None, "a.json: no such file (run `floe compile` first)"),
     ("{not json", "a.json: not valid JSON"),
     ("[]", "a.json: expected a JSON object"),
-    ('{"destinations": {}}', "a.json: destinations: expected a list"),
-    ('{"destinations": [{"name": "x", "sink_type": "rest_api"}]}',
+    ('{"schema_version": "1.0.0", "destinations": {}}', "a.json: destinations: expected a list"),
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "rest_api"}]}',
      "a.json: destinations[0].connection_secret_ref: expected a Kubernetes Secret name (missing)"),
-    ('{"destinations": [{"name": "x", "sink_type": "rest_api", '
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "rest_api", '
      '"connection_secret_ref": "../../etc"}]}',
      "destinations[0].connection_secret_ref: not a Kubernetes Secret name"),
-    ('{"destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
      '"batch_size": "big"}]}', "destinations[0].batch_size: expected a positive integer"),
 ])
 def test_unreadable_artifact_exits_two(run: Run, tmp_path: Path, lakehouse: Lakehouse,
