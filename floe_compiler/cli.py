@@ -22,10 +22,15 @@ DEFAULT_MAX_BYTES = 1024 * 1024  # as loader.DEFAULT_MAX_BYTES, without importin
 def _emit(report: object, fmt: str) -> None:
     import os
 
-    from floe_compiler.reporters import RENDERERS, render_step_summary
+    from floe_compiler.reporters import RENDERERS, render_step_summary, render_text
 
     r = report  # a pipeline.Report; typed loosely to keep this module import-light
-    click.echo(RENDERERS[fmt](r.diagnostics, r.sources, r.files_checked), nl=False)  # type: ignore[attr-defined]
+    if fmt == "text":
+        color = _color()
+        click.echo(render_text(r.diagnostics, r.sources, r.files_checked, color=color,  # type: ignore[attr-defined]
+                               summary=not _quiet()), nl=False, color=color)
+    else:
+        click.echo(RENDERERS[fmt](r.diagnostics, r.sources, r.files_checked), nl=False)  # type: ignore[attr-defined]
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary:  # the job's summary page, beside the annotations
         try:
@@ -45,11 +50,43 @@ def cli() -> None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Output settings every command reads the same way (see `_color`, `_quiet`)."""
+    ctx.meta[f"floe.{param.name}"] = value
+
+
+def _color() -> bool:
+    """--color, else NO_COLOR (https://no-color.org), else FORCE_COLOR, else a terminal."""
+    import os
+
+    choice = click.get_current_context().meta.get("floe.color", "auto")
+    if choice != "auto":
+        return bool(choice == "always")
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _quiet() -> bool:
+    return bool(click.get_current_context().meta.get("floe.quiet", False))
+
+
 def _input_options(command: F) -> F:
-    """The options `validate` and `compile` share: output format, strictness, limits, vars."""
+    """The options `validate`, `compile` and `check` share: output format and its colour and
+    verbosity, strictness, limits, vars."""
     for option in reversed([
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
                      show_default=True),
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print the findings and nothing else (no summary, no success "
+                          "message)."),
+        click.option("--color", type=click.Choice(("auto", "always", "never")),
+                     default="auto", show_default=True, expose_value=False,
+                     callback=_remember,
+                     help="Colour text output; auto: on a terminal, unless NO_COLOR is set "
+                          "(FORCE_COLOR forces it)."),
         click.option("--strict", is_flag=True, help="Treat warnings as errors."),
         click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
                      show_default=True, help="Refuse input files larger than this."),
@@ -364,8 +401,10 @@ def _abbreviate(names: list[str], most: int = 8) -> str:
 
 
 def _say(fmt: str, text: str) -> None:
-    """Human summaries go to stdout in text mode, to stderr when stdout is machine-read."""
-    click.echo(text, err=fmt != "text")
+    """Human summaries go to stdout in text mode, to stderr when stdout is machine-read;
+    -q silences them."""
+    if not _quiet():
+        click.echo(text, err=fmt != "text")
 
 @cli.command("sinks")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
