@@ -90,10 +90,14 @@ def test_postgres_destination(run: Run, tmp_path: Path, lakehouse: Lakehouse, se
     config = {"table": postgres_table, "mode": "upsert", "primary_key": ["customer_id"]}
     artifact = write_artifact(tmp_path / "a.json",
                               destination(config=config, field_mapping=MAPPING, batch_size=128))
-    for _ in range(2):
-        result = floe_run(run, lakehouse, artifact)
-        assert result.exit_code == 0, result.output
-        assert only(result)["rows_delivered"] == 300
+    first = floe_run(run, lakehouse, artifact)
+    assert first.exit_code == 0, first.output
+    assert (only(first)["rows_delivered"], only(first)["rows_skipped"]) == (300, 0)
+    result = floe_run(run, lakehouse, artifact)  # the same snapshot: every batch in the ledger
+    assert result.exit_code == 0, result.output
+    assert (only(result)["rows_delivered"], only(result)["rows_skipped"]) == (0, 300)
+    assert only(result)["skipped_batches"] == [0, 1, 2]
+    assert "0 rows delivered, 300 skipped as already delivered in 3 batch(es)" in result.stderr
     assert len(read_table(postgres_server, postgres_table)) == 300
     password = sa.make_url(postgres_server).password
     assert not password or password not in result.output

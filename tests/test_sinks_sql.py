@@ -57,7 +57,8 @@ def test_upsert_twice_leaves_the_same_rows_and_sends_the_same_key(database: tupl
     first = write(config, customers())
     rerun = write(config, customers())
     assert first.success and rerun.success, first.errors + rerun.errors
-    assert rerun.rows_delivered == first.rows_delivered == 5
+    assert (first.rows_delivered, first.status) == (5, "delivered")
+    assert (rerun.rows_delivered, rerun.rows_skipped, rerun.status) == (0, 5, "skipped")
     assert rerun.idempotency_key == first.idempotency_key
     assert rerun.checksum == first.checksum
     assert rows(url, table) == [(f"C{i:03d}", 100.0 + i, i) for i in range(5)]
@@ -86,13 +87,21 @@ def test_created_table_has_arrow_types_and_the_primary_key(database: tuple[str, 
     engine.dispose()
 
 
-def test_insert_appends(database: tuple[str, str]) -> None:
+def test_insert_writes_a_batch_once_and_new_batches_after_it(database: tuple[str, str]) -> None:
     url, table = database
     config = {"url": url, "table": table}
     write(config, customers())
     again = write(config, customers())
-    assert again.success
+    assert (again.success, again.status, again.rows_skipped) == (True, "skipped", 5)
+    assert len(rows(url, table)) == 5  # the ledger held the batch's key: not inserted twice
+    following = write(config, customers(), batch_ordinal=1)  # the next batch of the snapshot
+    assert (following.status, following.rows_delivered) == ("delivered", 5)
     assert len(rows(url, table)) == 10
+    ledger = [r for r in read_table(url, "_floe_deliveries") if r["target_table"] == table]
+    assert sorted((r["batch_ordinal"], r["row_count"], r["target_table"]) for r in ledger) == \
+        [(0, 5, table), (1, 5, table)]
+    assert {r["idempotency_key"] for r in ledger} == {again.idempotency_key,
+                                                      following.idempotency_key}
 
 
 def test_failure_mid_write_reports_what_arrived_and_what_did_not(database: tuple[str, str]) -> None:
@@ -107,8 +116,11 @@ def test_failure_mid_write_reports_what_arrived_and_what_did_not(database: tuple
     assert not result.success
     assert result.rows_delivered == 4
     assert result.errors[0] == "partial: 2 rows failed"
-    assert result.errors[1].startswith("rows 5-6: IntegrityError") or \
-        result.errors[1].startswith("rows 5-6: UniqueViolation"), result.errors
+    assert result.errors[1].startswith("rows 5-6: "), result.errors
+    assert "UNIQUE constraint failed: " in result.errors[1] or \
+        'duplicate key value violates unique constraint' in result.errors[1], result.errors
+    assert "C004" not in result.errors[1]  # no row value
+    assert result.attempts == 3  # chunks 1 and 2, then chunk 3 once: not a transient error
     assert len(rows(url, table)) == 5  # 4 delivered + the colliding one; the failed chunk rolled back
 
 
@@ -150,5 +162,6 @@ def test_unreachable_database_is_retried_then_reported(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing-dir' / 'dest.db'}"  # sqlite cannot create the file
     result = write({"url": url, "table": "t"}, customers())
     assert not result.success
-    assert result.errors == ["5 rows failed", "table t: OperationalError: unable to open "
-                             "database file (gave up after 3 attempts)"]
+    assert result.errors[0] == "5 rows failed"
+    assert result.errors[1].startswith("table t: OperationalError: IO: failed to open ")
+    assert result.errors[1].endswith(" (gave up after 3 attempts)")
