@@ -285,6 +285,9 @@ def test_missing_catalog_is_a_clear_error(run: Run, tmp_path: Path, lakehouse: L
      "destinations[0].connection_secret_ref: not a Kubernetes Secret name"),
     ('{"destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
      '"batch_size": "big"}]}', "destinations[0].batch_size: expected a positive integer"),
+    ('{"destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
+     '"retry_config": {"max_attempts": 1100}}]}',
+     "destinations[0].retry_config.max_attempts: expected an integer from 1 to 100"),
 ])
 def test_unreadable_artifact_exits_two(run: Run, tmp_path: Path, lakehouse: Lakehouse,
                                        content: str | None, message: str) -> None:
