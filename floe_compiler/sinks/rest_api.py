@@ -188,6 +188,9 @@ def _request(sink: RestSink, chunk: Chunk) -> httpx.Response:
             raise TransientError(f"{type(exc).__name__}: {_detail(sink, exc)}") from exc
         except (httpx.WriteError, httpx.WriteTimeout) as exc:  # the body did not all go out
             raise TransientError(f"{type(exc).__name__}: {_detail(sink, exc)}") from exc
+        except httpx.TimeoutException as exc:  # sent, then no complete answer in time
+            raise Unanswered(f"{Unanswered.PREFIX}{type(exc).__name__}: no complete answer "
+                             f"within timeout_seconds ({sink.timeout:g} s)") from exc
         except httpx.TransportError as exc:  # sent, then no (complete) answer
             raise Unanswered(f"{Unanswered.PREFIX}{type(exc).__name__}: "
                              f"{_detail(sink, exc)}") from exc
@@ -200,7 +203,7 @@ def _request(sink: RestSink, chunk: Chunk) -> httpx.Response:
                 continue
             raise DeliveryError(
                 f"HTTP {status} redirect from {sink.method} {sink.path} to "
-                f"{_display(sink, location)}: not delivered (floe follows only 307 and 308 "
+                f"{_display(sink, where, location)}: not delivered (floe follows only 307 and 308 "
                 "redirects to the same origin)")
         if status in RETRY_STATUSES or status >= 500:
             raise TransientError(f"HTTP {status} from {sink.method} {sink.path}",
@@ -227,12 +230,14 @@ def _same_origin(url: str, other: str) -> bool:
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
-def _display(sink: RestSink, url: str) -> str:
-    """A redirect target without query or credentials, for messages."""
+def _display(sink: RestSink, where: str, url: str) -> str:
+    """A redirect target for messages: its path, and its origin if another; no query."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    shown = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
-    return mask_values(shown, sink.secrets)
+    if _same_origin(where, url):
+        return parts.path or "/"
+    port = f":{parts.port}" if parts.port else ""
+    return mask_values(f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}",
+                       sink.secrets)
 
 
 def _has_control_character(text: str) -> bool:
