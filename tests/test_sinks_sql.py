@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from floe_compiler.sinks import EgressResult, SinkConfig, SinkConfigurationError, close_sink
+from floe_compiler.sinks import SinkConfig, SinkConfigurationError, close_sink
+from floe_compiler.sinks.assurance import arrow_ipc
 from floe_compiler.sinks.sql_database import SqlDatabaseConnector
 from tests.conftest import TINY_RETRY
 from tests.test_sinks_contract import read_table
@@ -35,7 +37,7 @@ def customers(ltv: float = 100.0, count: int = 5) -> pa.Table:
     })
 
 
-def write(config: dict[str, Any], data: pa.Table, **overrides: Any) -> EgressResult:
+def write(config: dict[str, Any], data: pa.Table, **overrides: Any) -> Any:
     connector = SqlDatabaseConnector()
     settings = {key: overrides.pop(key) for key in ("field_mapping", "batch_size")
                 if key in overrides}
@@ -165,3 +167,100 @@ def test_unreachable_database_is_retried_then_reported(tmp_path: Path) -> None:
     assert result.errors[0] == "5 rows failed"
     assert result.errors[1].startswith("table t: OperationalError: IO: failed to open ")
     assert result.errors[1].endswith(" (gave up after 3 attempts)")
+
+
+# --- errors: classified, and described without row values -----------------------------
+
+
+def test_a_duplicate_key_is_permanent_and_its_row_value_never_shown(
+        database: tuple[str, str]) -> None:
+    url, table = database
+    config = {"url": url, "table": table, "primary_key": ["customer_id"]}
+    write(config, customers(count=1).slice(0, 0))
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"INSERT INTO {table} VALUES ('C150500', 0, 0)"))
+    engine.dispose()
+    clash = pa.table({"customer_id": ["C150500"], "ltv_usd": [1.0], "orders": pa.array([1],
+                                                                                  pa.int32())})
+    result = write(config, clash)
+    assert (result.success, result.status, result.attempts) == (False, "failed", 1)
+    assert "C150500" not in " ".join(result.errors)
+
+
+def test_postgres_detail_and_failing_row_are_stripped(postgres_server: str,
+                                                      postgres_table: str) -> None:
+    engine = sa.create_engine(postgres_server)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE TABLE "{postgres_table}" (customer_id TEXT '
+                                   'PRIMARY KEY, ltv_usd DOUBLE PRECISION NOT NULL, '
+                                   'orders INTEGER)'))
+    engine.dispose()
+    data = pa.table({"customer_id": ["C150500"], "ltv_usd": pa.array([None], pa.float64()),
+                     "orders": pa.array([7], pa.int32())})
+    result = write({"url": postgres_server, "table": postgres_table, "mode": "upsert",
+                    "primary_key": ["customer_id"]}, data)
+    assert not result.success
+    message = result.errors[1]
+    assert 'null value in column "ltv_usd"' in message, message
+    assert "C150500" not in message and "DETAIL" not in message and "(SQLSTATE 23502)" in message
+
+
+def test_an_on_conflict_mismatch_is_not_retried(database: tuple[str, str]) -> None:
+    url, table = database
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # no unique constraint on customer_id
+        connection.execute(sa.text(f'CREATE TABLE "{table}" (customer_id TEXT, '
+                                   'ltv_usd FLOAT, orders INTEGER)'))
+    engine.dispose()
+    result = write({"url": url, "table": table, "mode": "upsert",
+                    "primary_key": ["customer_id"]}, customers())
+    assert (result.success, result.attempts, result.retries) == (False, 1, [])
+    assert "ON CONFLICT" in result.errors[1] or "no unique or exclusion constraint" in \
+        result.errors[1]
+
+
+# --- identifiers a database would mangle -----------------------------------------------
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    (".", "config.table '.': table name is empty"),
+    ("", "config.table '': table name is empty"),
+    ("sales.", "config.table 'sales.': table name is empty"),
+])
+def test_an_empty_table_name_is_refused(tmp_path: Path, table: str, message: str) -> None:
+    with pytest.raises(SinkConfigurationError, match=message.replace(".", "\\.")
+                       .replace("(", "\\(").replace(")", "\\)")):
+        SqlDatabaseConnector().create_sink(SinkConfig("sql_database", {
+            "url": f"sqlite:///{tmp_path / 'd.db'}", "table": table}))
+
+
+def test_postgres_refuses_names_it_would_truncate(postgres_server: str,
+                                                  postgres_table: str) -> None:
+    long_name = "lifetime_value_in_us_dollars_including_every_refund_and_credit_note"
+    assert len(long_name) > 63
+    with pytest.raises(SinkConfigurationError, match="is 67 bytes long; postgresql keeps "
+                                                     "only 63"):
+        SqlDatabaseConnector().create_sink(SinkConfig("sql_database", {
+            "url": postgres_server, "table": long_name}))
+    result = write({"url": postgres_server, "table": postgres_table},
+                   customers().rename_columns(["customer_id", long_name, "orders"]))
+    assert not result.success
+    assert f"column name '{long_name}' is 67 bytes long" in result.errors[1]
+    assert read_table(postgres_server, postgres_table) == []  # nothing created
+
+
+# --- checksums an auditor can recompute ------------------------------------------------
+
+
+def test_checksum_is_sha256_of_the_canonical_arrow_ipc_of_the_batch(tmp_path: Path) -> None:
+    data = customers(count=50)
+    result = write({"url": f"sqlite:///{tmp_path / 'd.db'}", "table": "t"}, data)
+    assert result.checksum == hashlib.sha256(arrow_ipc(data)).hexdigest()
+    # However the batch is chunked or sliced, the same rows give the same bytes.
+    pieces = pa.concat_tables([data.slice(0, 7), data.slice(7, 30), data.slice(37)])
+    assert arrow_ipc(pieces) == arrow_ipc(data)
+    assert arrow_ipc(customers(count=60).slice(10)) == arrow_ipc(pa.table(
+        customers(count=60).slice(10).to_pydict(), schema=data.schema))
+    tagged = data.replace_schema_metadata({"origin": "iceberg"})
+    assert arrow_ipc(tagged) == arrow_ipc(data)  # metadata is not part of it
