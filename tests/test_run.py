@@ -369,3 +369,25 @@ def test_source_is_read_one_data_file_at_a_time(lakehouse: Lakehouse) -> None:
         for batch in batches:
             seen += batch.num_rows
     assert seen == 10
+
+
+def test_a_batch_sent_without_an_answer_is_reported_unknown(
+        run: Run, tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets) -> None:
+    from tests.test_sinks_rest import RawServer, hang_up
+
+    lakehouse.seed(rows=10)
+    server = RawServer(hang_up)
+    secrets("salesforce-sync-secret", {"base_url": server.url})
+    retry = {"max_attempts": 2, "initial_backoff_seconds": 0.01}
+    try:
+        result = floe_run(run, lakehouse, write_artifact(
+            tmp_path / "a.json", rest_destination(retry_config=retry)))
+    finally:
+        server.close()
+    assert result.exit_code == 1
+    sent = only(result)
+    [batch] = sent["batches"]
+    assert (batch["status"], batch["attempts"], batch["rows_delivered"]) == ("unknown", 2, 0)
+    assert batch["retries"][0].startswith("attempt 1: no answer: RemoteProtocolError")
+    assert sent["errors"][0] == "10 rows failed (10 of them unknown: sent, no answer)"
+    assert len(server.bodies) == 2

@@ -289,6 +289,7 @@ def test_connection_dropped_after_the_body_is_read_is_unknown_not_failed() -> No
     assert (result.success, result.status, result.rows_delivered) == (False, "unknown", 0)
     assert len(server.bodies) == 3 and len(set(server.bodies)) == 1  # sent whole, 3 times
     assert result.attempts == 3
+    assert result.errors[0] == "3 rows failed (3 of them unknown: sent, no answer)"
     assert result.errors[1].startswith("rows 1-3: no answer: RemoteProtocolError")
     assert result.errors[1].endswith("(gave up after 3 attempts)")
     assert result.retries == [f"attempt {n}: no answer: RemoteProtocolError: Server "

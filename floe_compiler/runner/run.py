@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,7 +38,7 @@ from floe_compiler.sinks.base import (
     SinkConnector,
     close_sink,
 )
-from floe_compiler.sinks.delivery import DELIVERED, FAILED, SKIPPED, WriteContext
+from floe_compiler.sinks.delivery import DELIVERED, FAILED, SKIPPED, UNKNOWN, WriteContext
 from floe_compiler.sinks.payload import apply_field_mapping, row_span
 from floe_compiler.sinks.registry import UnknownSinkTypeError, connector_for
 
@@ -245,6 +246,10 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                        f"{destination.source_table} does not have (it has: {', '.join(columns)})")
     reader = read_batches(table, tuple(mapping) if mapping else ("*",), report.snapshot_id)
     progress.start(destination.name, _total_rows(snapshot))
+    # Batches are written from one worker thread: signal handlers run only in the main
+    # thread, which then just waits; a driver (ADBC) that traps SIGINT during its calls
+    # in the main thread never sees it, and the batch in flight finishes or rolls back.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
     try:
         batches = rebatch(reader, batch_size)
         for ordinal, batch in enumerate(batches):
@@ -254,7 +259,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 break
             data = apply_field_mapping(batch, mapping)
             context = WriteContext(destination.name, report.snapshot_id, ordinal, stop)
-            result, size = _write(connector, sink, data, context, batch_size)
+            result, size = writer.submit(_write, connector, sink, data, context,
+                                         batch_size).result()
             report.batches.append(BatchReport(ordinal, report.rows_read, data.num_rows, size,
                                               result))
             report.rows_read += data.num_rows
@@ -263,6 +269,7 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 report.rows_read += sum(b.num_rows for b in batches)
                 break
     finally:
+        writer.shutdown()
         progress.finish()
 
 
@@ -337,7 +344,9 @@ def _combine(report: DestinationReport) -> EgressResult:
                       "(rerun to resume)")
     if failed is not None:
         undelivered = report.rows_read - done
-        errors.append(f"{'partial: ' if done else ''}{undelivered} rows failed")
+        errors.append(f"{'partial: ' if done else ''}{undelivered} rows failed"
+                      + (f" ({failed.rows} of them unknown: sent, no answer)"
+                         if failed.status == UNKNOWN else ""))
         where = f"batch {failed.ordinal} ({row_span(failed.first_row, failed.rows)})"
         errors += [f"{where}: {e}" for e in failed.result.errors] or [f"{where}: failed"]
         rest = failed.first_row + failed.rows

@@ -16,7 +16,7 @@ _KEY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://floe.dev/idempotency-ke
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-def sha256_hex(payload: bytes) -> str:
+def sha256_hex(payload: bytes | memoryview) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -37,7 +37,7 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def arrow_ipc(data: pa.Table) -> bytes:
+def arrow_ipc(data: pa.Table) -> memoryview:
     """The canonical Arrow IPC serialisation of a batch, which its checksum covers.
 
     An Arrow IPC *stream* (`pyarrow.ipc.new_stream`, default options: metadata V5, no
@@ -60,5 +60,4 @@ def arrow_ipc(data: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema) as writer:
         writer.write_batch(batch)
-    body: bytes = sink.getvalue().to_pybytes()
-    return body
+    return memoryview(sink.getvalue())  # no copy: hashlib reads the Arrow buffer itself

@@ -22,6 +22,8 @@ from floe_compiler.sinks.payload import row_span
 if TYPE_CHECKING:
     import pyarrow as pa
 
+Body = bytes | memoryview  # a chunk's canonical bytes (memoryview: an Arrow buffer, uncopied)
+
 # A batch's fate, as the report shows it.
 DELIVERED = "delivered"  # written by this run
 SKIPPED = "skipped"  # already delivered by an earlier run (found in the ledger): not resent
@@ -102,7 +104,7 @@ class WriteContext:
 class Chunk:
     start: int  # index of its first row within the write
     data: pa.Table
-    body: bytes  # the canonical encoding: what is sent, or checksummed
+    body: Body  # the canonical encoding: what is sent, or checksummed
     checksum: str  # sha256 hex of `body`
     idempotency_key: str
 
@@ -126,7 +128,7 @@ class Plan:
 
 
 def plan(data: pa.Table, context: WriteContext, chunk_rows: int | None,
-         encode: Callable[[pa.Table], bytes]) -> Plan:
+         encode: Callable[[pa.Table], Body]) -> Plan:
     """Cut `data` into chunks and encode each. With one chunk, its key is the write's key."""
     step = chunk_rows or max(data.num_rows, 1)
     slices = [(start, data.slice(start, step)) for start in range(0, data.num_rows, step)]
@@ -143,7 +145,7 @@ def plan(data: pa.Table, context: WriteContext, chunk_rows: int | None,
 
 
 def deliver(data: pa.Table, context: WriteContext, chunk_rows: int | None,
-            encode: Callable[[pa.Table], bytes], send: Callable[[Chunk], Sent]) -> EgressOutcome:
+            encode: Callable[[pa.Table], Body], send: Callable[[Chunk], Sent]) -> EgressOutcome:
     """Send each chunk in order through `send`; stop at the first that fails."""
     started = time.perf_counter()
     planned = plan(data, context, chunk_rows, encode)
@@ -163,6 +165,8 @@ def deliver(data: pa.Table, context: WriteContext, chunk_rows: int | None,
             status = UNKNOWN if exc.unknown else FAILED
             errors = failure_errors(planned.rows, delivered + skipped, chunk.start, chunk.rows,
                                     str(exc))
+            if exc.unknown:  # say so up front: these rows may well be at the destination
+                errors[0] += f" ({chunk.rows} of them unknown: sent, no answer)"
             break
         attempts += sent.attempts
         retries += sent.retries

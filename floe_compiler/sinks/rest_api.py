@@ -182,7 +182,7 @@ def _request(sink: RestSink, chunk: Chunk) -> httpx.Response:
     sink.transport.start_deadline(sink.timeout)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response = sink.client.request(sink.method, target, content=chunk.body,
+            response = sink.client.request(sink.method, target, content=bytes(chunk.body),
                                            headers={"Idempotency-Key": chunk.idempotency_key})
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise TransientError(f"{type(exc).__name__}: {_detail(sink, exc)}") from exc
