@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from floe_compiler.sinks import EgressResult, SinkConfig, SinkConfigurationError, close_sink
 from floe_compiler.sinks.rest_api import RestApiConnector
-from floe_compiler.sinks.retry import RetryPolicy
+from floe_compiler.sinks.retry import RetriesExhausted, RetryPolicy, TransientError
 from tests.conftest import TINY_RETRY
 
 CONTEXT = {"destination": "salesforce-sync", "snapshot_id": 11, "batch_ordinal": 3}
@@ -338,3 +338,19 @@ def test_backoff_never_overflows() -> None:
     policy = RetryPolicy(max_attempts=100, initial_backoff_seconds=0.5, max_backoff_seconds=30)
     assert policy.delay(1025, None) == 30
     assert policy.delay(5000, None) == 30
+
+
+def test_an_interrupt_ends_the_wait_between_retries() -> None:
+    stop = threading.Event()
+    calls = []
+
+    def fails() -> None:
+        calls.append(time.monotonic())
+        stop.set()  # as SIGINT would, during the first attempt
+        raise TransientError("HTTP 503")
+
+    policy = RetryPolicy(max_attempts=5, initial_backoff_seconds=30)
+    started = time.monotonic()
+    with pytest.raises(RetriesExhausted, match=r"HTTP 503 \(interrupted after 1 attempt\)"):
+        policy.call(fails, retry_on=lambda _: True, stop=stop)
+    assert len(calls) == 1 and time.monotonic() - started < 5

@@ -264,3 +264,28 @@ def test_checksum_is_sha256_of_the_canonical_arrow_ipc_of_the_batch(tmp_path: Pa
         customers(count=60).slice(10).to_pydict(), schema=data.schema))
     tagged = data.replace_schema_metadata({"origin": "iceberg"})
     assert arrow_ipc(tagged) == arrow_ipc(data)  # metadata is not part of it
+
+
+def test_the_sqlalchemy_path_is_exactly_once_too(tmp_path: Path) -> None:
+    # URLs ADBC has no driver for go through SQLAlchemy Core; SQLite stands in for them.
+    import dataclasses
+
+    from floe_compiler.sinks.sql_alchemy import AlchemyWriter
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    connector = SqlDatabaseConnector()
+    adbc = connector.create_sink(SinkConfig("sql_database", {"url": url, "table": "t"},
+                                            retry_config=TINY_RETRY))
+    adbc.close()
+    sink = dataclasses.replace(adbc, writer=AlchemyWriter(
+        sa.create_engine(url), None, "t", None, "_floe_deliveries", []))
+    try:
+        first = connector.write(sink, customers(), **CONTEXT)
+        again = connector.write(sink, customers(), **CONTEXT)
+    finally:
+        close_sink(sink)
+    assert (first.status, first.rows_delivered) == ("delivered", 5)
+    assert (again.status, again.rows_skipped) == ("skipped", 5)
+    assert rows(url, "t") == [(f"C{i:03d}", 100.0 + i, i) for i in range(5)]
+    [entry] = read_table(url, "_floe_deliveries")
+    assert (entry["idempotency_key"], entry["row_count"]) == (first.idempotency_key, 5)
