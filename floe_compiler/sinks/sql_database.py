@@ -65,6 +65,7 @@ class SqlSink:
     field_mapping: dict[str, str] | None
     batch_size: int | None
     retry: RetryPolicy
+    identifier_limit: int | None = None  # bytes; None: the dialect's known limit, if any
     prepared: pa.Schema | None = None
 
     def close(self) -> None:
@@ -122,7 +123,7 @@ class SqlDatabaseConnector(SinkConnector):
             writer = AlchemyWriter(engine, schema, name, ledger_schema, ledger_table,
                                    primary_key)
         return SqlSink(writer, dialect, table, mode, primary_key, config.field_mapping,
-                       config.batch_size, RetryPolicy.from_config(config.retry_config))
+                       config.batch_size, RetryPolicy.from_config(config.retry_config), limit)
 
     def write(self, sink: Any, data: pa.Table, **kwargs: Any) -> EgressResult:
         if not isinstance(sink, SqlSink):
@@ -131,7 +132,7 @@ class SqlDatabaseConnector(SinkConnector):
         data = apply_field_mapping(data, sink.field_mapping)
         try:
             for column in data.column_names:
-                check_identifier(column, "column name", sink.dialect)
+                check_identifier(column, "column name", sink.dialect, sink.identifier_limit)
             if sink.prepared is None or sink.prepared != data.schema:
                 _retrying(sink, lambda: sink.writer.prepare(data.schema), context, Attempts())
                 sink.prepared = data.schema
