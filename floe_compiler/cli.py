@@ -464,9 +464,12 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
     $FLOE_SECRETS_DIR/<connection_secret_ref>/<key>. Progress goes to stderr, a JSON
     report to stdout.
 
-    Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact.
+    Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact,
+    130 / 143 interrupted by SIGINT / SIGTERM (after the batch in flight, with the report).
     """
     import json
+    import signal
+    import threading
 
     try:
         from floe_compiler.runner.artifact import ArtifactError, read_artifact
@@ -482,15 +485,33 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         _runner_missing(exc)
     from floe_compiler.display import printable
 
+    # SIGINT/SIGTERM: let the batch in flight commit or roll back, then report and exit
+    # 128 + the signal's number. A second signal acts as usual (the default handlers).
+    stop = threading.Event()
+    received: list[signal.Signals] = []
+
+    def interrupt(number: int, _frame: object) -> None:
+        received.append(signal.Signals(number))
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    previous = {number: signal.signal(number, interrupt)
+                for number in (signal.SIGINT, signal.SIGTERM)}
     options = RunOptions(catalog_config(catalog_uri or DEFAULT_CATALOG_URI,
                                         warehouse or DEFAULT_WAREHOUSE),
-                         secrets_root(), dry_run=dry_run)
+                         secrets_root(), dry_run=dry_run, stop=stop)
     try:
         report = run_artifact(read_artifact(artifact_path), destinations, options,
                               ClickProgress(dry_run))
     except ArtifactError as exc:
         click.echo(f"floe run: {printable(str(exc))}", err=True)
         sys.exit(2)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received:
+        report.interrupted_by = received[0].name
     click.echo(json.dumps(report.as_dict(), indent=2))
     for destination in report.destinations:
         result = destination.result
@@ -498,10 +519,15 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         verb = "to send" if dry_run else "delivered"
         rows = destination.rows_read if dry_run else result.rows_delivered
         # Names and errors may quote the artifact or a server: one line each, always.
-        click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb} "
-                   f"in {len(destination.batches)} batch(es)", err=True)
+        skipped = (f", {destination.rows_skipped} skipped as already delivered"
+                   if destination.rows_skipped else "")
+        click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb}"
+                   f"{skipped} in {len(destination.batches)} batch(es)", err=True)
         for error in result.errors:
             click.echo(f"  {printable(error)}", err=True)
+    if received:
+        click.echo(f"floe run: interrupted by {received[0].name}; rerun to resume", err=True)
+        sys.exit(128 + received[0].value)
     if not report.destinations:
         click.echo("floe run: the artifact has no destinations", err=True)
     sys.exit(0 if report.success else 1)

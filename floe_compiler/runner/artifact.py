@@ -139,6 +139,15 @@ def _destination(path: Path, index: int, item: Any) -> Destination:
     field_mapping = field("field_mapping", dict, "an object of column -> field names")
     if field_mapping and not all(isinstance(v, str) for v in field_mapping.values()):
         raise ArtifactError(f"{where}.field_mapping: every value must be a field name")
+    retry_config = field("retry_config", dict, "an object")
+    if retry_config is not None:
+        from floe_compiler.sinks.base import SinkConfigurationError
+        from floe_compiler.sinks.retry import RetryPolicy
+
+        try:  # absurd values (max_attempts: 1100) are refused here, with where they are
+            RetryPolicy.from_config(retry_config)
+        except SinkConfigurationError as exc:
+            raise ArtifactError(f"{where}.{exc}") from None
     batch_size = field("batch_size", int, "a positive integer")
     if batch_size is not None and batch_size < 1:
         raise ArtifactError(f"{where}.batch_size: expected a positive integer")
@@ -150,5 +159,5 @@ def _destination(path: Path, index: int, item: Any) -> Destination:
         config=field("config", dict, "an object") or {},
         field_mapping=field_mapping,
         batch_size=batch_size,
-        retry_config=field("retry_config", dict, "an object"),
+        retry_config=retry_config,
     )
