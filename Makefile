@@ -46,7 +46,8 @@ test: lint $(YLS)
 
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
 bench: venv
-	$(PY) benchmarks/run.py
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PG_VIRTUALENV) $(PY) benchmarks/run.py
 
 # `floe lsp` against yaml-language-server: change -> diagnostics, interleaved.
 bench-lsp: venv $(YLS)

@@ -9,7 +9,8 @@ measured in the same run, on the same machine, interleaved with it:
   c  compile of generated projects (1k/5k/10k transforms, 100/500/1,000 destinations):
      library and CLI time, peak memory, growth between sizes, and the ratio to a plain
      C-accelerated YAML load of the same file                target: 10k+1k < 1.5 s, ~linear
-  d  runner rows/s, Iceberg -> SQLite, 100k and 1M rows      target: >= 100k rows/s
+  d  runner rows/s and peak RSS, Iceberg (9 columns) -> SQLite and PostgreSQL, 100k and
+     1M rows, vs ADBC's own ingest of the same table and dlt  target: >= 0.7x ADBC
   s  start-up: `floe validate` on a tiny file vs a bare `python -c pass`
 
 Run it with the interpreter floe is installed in (make bench does).
@@ -22,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate import MANIFEST, many_specs, write_project  # noqa: E402
-from timing import child, interleaved  # noqa: E402
+from timing import ENV, child, interleaved  # noqa: E402
 
 DEMO = ROOT.parent / "shared" / "corpus" / "upstream" / "demo" / "floe.yaml"
 FALLBACK = ROOT / "examples" / "customer-analytics" / "floe.yaml"
@@ -171,80 +173,103 @@ def bench_compile(tmp: Path, repeat: int) -> Results:
     return {"sizes": rows, "linearity": linear, "target_met": fast and near_linear}
 
 
-def bench_runner(tmp: Path, repeat: int) -> Results:
-    """Rows/s from an Iceberg table (SqlCatalog on SQLite) into a SQLite `sql_database` sink,
-    through `run_artifact` (what `floe run` calls), against a baseline in the same process:
-    the same Arrow rows inserted with sqlite3's executemany, no runner around them."""
+def bench_runner(tmp: Path, repeat: int, rows_list: Sequence[int] = (100_000, 1_000_000),
+                 batch: int = 100_000) -> Results:
+    """Rows/s and peak RSS from an embedded Iceberg table (9 columns) into SQLite and
+    PostgreSQL: `run_artifact` (what `floe run` calls) against ADBC's own bulk ingest of the
+    same table and dlt, each a fresh process, interleaved, median of `repeat` runs.
+    PostgreSQL is the cluster the PG* variables name (as under pg_virtualenv)."""
     try:
         import floe_compiler.runner.run  # noqa: F401
     except ImportError:
         print("d  skipped: install the runner extra (pip install -e '.[runner]')")
         return {"skipped": "floe_compiler.runner not importable"}
-    rows_out = []
-    for rows in (100_000, 1_000_000):
-        result = child(RUNNER_CHILD, str(tmp / f"runner-{rows}"), str(rows))
-        rows_out.append({"rows": rows, **result})
-        print(f"d  {rows:>9,} rows: {result['rows_per_s']:,.0f} rows/s "
-              f"({result['vs_baseline']:.2f}x the time of a bare executemany), "
-              f"peak {result['peak_mb']:.0f} MB, +{result['growth_mb']:.0f} MB while running "
-              f"(target >= 100k rows/s: {verdict(result['rows_per_s'] >= 100_000)})")
-    met = all(r["rows_per_s"] >= 100_000 for r in rows_out)
-    mem_bounded = rows_out[1]["growth_mb"] <= 2 * max(rows_out[0]["growth_mb"], 50)
-    print(f"   memory growth 1M vs 100k rows: {rows_out[1]['growth_mb']:.0f} MB vs "
-          f"{rows_out[0]['growth_mb']:.0f} MB (bounded by batch size: {verdict(mem_bounded)})")
-    return {"sizes": rows_out, "target_met": met and mem_bounded}
+    try:
+        import dlt  # noqa: F401
+        tools = ["floe", "adbc", "dlt"]
+    except ImportError:
+        print("d  dlt is not installed (pip install -r benchmarks/requirements.txt): "
+              "measuring floe and ADBC only")
+        tools = ["floe", "adbc"]
+    targets = {"sqlite": None}
+    if os.environ.get("PGHOST"):
+        from sqlalchemy import URL
+
+        targets["postgresql"] = URL.create(
+            "postgresql", username=os.environ.get("PGUSER"),
+            password=os.environ.get("PGPASSWORD"), host=os.environ["PGHOST"],
+            port=int(os.environ.get("PGPORT", "5432")),
+            database=os.environ.get("PGDATABASE", "postgres")).render_as_string(
+                hide_password=False)
+    else:
+        print("d  PostgreSQL skipped: PGHOST is unset (run under pg_virtualenv)")
+    script = str(HERE / "sink_child.py")
+    figures: list[dict[str, Any]] = []
+    for rows in rows_list:
+        work = tmp / f"sinks-{rows}"
+        subprocess.run([sys.executable, script, "seed", str(work), str(rows)], check=True)
+        for database, server in targets.items():
+            times: dict[str, list[float]] = {t: [] for t in tools}
+            ingest_only: list[float] = []
+            peaks: dict[str, float] = {t: 0.0 for t in tools}
+            for run in range(repeat):
+                for tool in tools:
+                    table = f"bench_{tool}_{rows}_{run}"
+                    url = server or f"sqlite:///{work / (table + '.db')}"
+                    argv = [sys.executable, script, tool, str(work), str(rows), url, table]
+                    result = child_json(argv + ([str(batch)] if tool == "floe" else []))
+                    times[tool].append(result["seconds"])
+                    if tool == "adbc":
+                        ingest_only.append(result["ingest_seconds"])
+                    peaks[tool] = max(peaks[tool], result["peak_mb"])
+                    _drop(database, server, table, work)
+            medians = {t: statistics.median(v) for t, v in times.items()}
+            row = {"rows": rows, "database": database, "batch_size": batch,
+                   **{f"{t}_rows_per_s": rows / medians[t] for t in tools},
+                   **{f"{t}_peak_mb": peaks[t] for t in tools},
+                   **{f"floe_vs_{t}": medians[t] / medians["floe"] for t in tools if t != "floe"},
+                   "adbc_ingest_only_rows_per_s": rows / statistics.median(ingest_only)}
+            figures.append(row)
+            others = ", ".join(f"{t} {rows / medians[t]:,.0f} rows/s (floe {row[f'floe_vs_{t}']:.2f}x)"
+                               for t in tools if t != "floe")
+            print(f"d  {database:<10} {rows:>9,} rows: floe {rows / medians['floe']:,.0f} rows/s; "
+                  f"{others}; peak RSS floe {peaks['floe']:.0f} MB, "
+                  + ", ".join(f"{t} {peaks[t]:.0f} MB" for t in tools if t != "floe")
+                  + f"; ADBC ingest alone (no Iceberg read) "
+                  f"{row['adbc_ingest_only_rows_per_s']:,.0f} rows/s")
+    big = [f for f in figures if f["rows"] == max(rows_list)]
+    met = all(f["floe_vs_adbc"] >= 0.7 for f in big)
+    print(f"   target floe >= 0.7x ADBC ingest at {max(rows_list):,} rows: {verdict(met)}")
+    return {"sizes": figures, "target_met": met}
 
 
-RUNNER_CHILD = """
-import json, resource, sqlite3, sys, time
-from pathlib import Path
-import pyarrow as pa
-from floe_compiler.runner.artifact import read_artifact
-from floe_compiler.runner.catalog import catalog_config, open_catalog
-from floe_compiler.runner.run import RunOptions, run_artifact
+def child_json(argv: Sequence[str]) -> dict[str, float]:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=ENV)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
-work, rows = Path(sys.argv[1]).resolve(), int(sys.argv[2])
-work.mkdir(parents=True, exist_ok=True)
-config = catalog_config(f"sqlite:///{work}/catalog.db", str(work / "warehouse"))
-catalog = open_catalog(config, create=True)
-catalog.create_namespace("gold")
-schema = pa.schema([("id", pa.int64()), ("email", pa.string()), ("ltv", pa.float64())])
-table = catalog.create_table("gold.customers", schema)
-for start in range(0, rows, 100_000):
-    ids = list(range(start, min(rows, start + 100_000)))
-    table.append(pa.table({"id": pa.array(ids, pa.int64()),
-                           "email": pa.array([f"u{i}@x.io" for i in ids]),
-                           "ltv": pa.array([i * 0.5 for i in ids])}, schema=schema))
-(work / "secrets" / "db").mkdir(parents=True, exist_ok=True)
-(work / "secrets" / "db" / "url").write_text(f"sqlite:///{work}/out.db")
-(work / "artifact.json").write_text(json.dumps({
-    "schema_version": "1.0.0", "compiler_version": "bench", "product": {"name": "bench", "version": "1.0.0"},
-    "destinations": [{"name": "out", "sink_type": "sql_database", "connection_secret_ref": "db",
-                      "source_table": "gold.customers", "batch_size": 10_000,
-                      "config": {"table": "customers"}}]}))
 
-# The runner first, so that its memory growth is not hidden by the baseline's full read.
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t = time.perf_counter()
-report = run_artifact(read_artifact(work / "artifact.json"), ["out"],
-                      RunOptions(catalog=config, secrets_root=work / "secrets"))
-elapsed = time.perf_counter() - t
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-result = report.destinations[0].result
-assert result.success and result.rows_delivered == rows, result.errors
+def _drop(database: str, server: str | None, table: str, work: Path) -> None:
+    """Remove what one measured run wrote, so every run starts from an empty destination."""
+    if server is None:
+        for leftover in work.glob(f"{table}*.db"):
+            leftover.unlink()
+        return
+    import adbc_driver_postgresql.dbapi as driver
 
-# Baseline: the bare cost of putting the same rows into SQLite.
-data = catalog.load_table("gold.customers").scan().to_arrow()
-db = sqlite3.connect(work / "baseline.db")
-db.execute("CREATE TABLE customers (id INTEGER, email TEXT, ltv REAL)")
-t = time.perf_counter()
-for batch in data.to_batches(10_000):
-    db.executemany("INSERT INTO customers VALUES (?, ?, ?)", zip(*(c.to_pylist() for c in batch.columns)))
-    db.commit()
-baseline = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "rows_per_s": rows / elapsed, "vs_baseline": elapsed / baseline,
-                  "peak_mb": after / 1024, "growth_mb": (after - before) / 1024}))
-"""
+    with driver.connect(server) as connection, connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{table}" CASCADE')
+        cursor.execute(f'DELETE FROM _floe_deliveries WHERE target_table = \'{table}\''
+                       if _has_ledger(cursor) else "SELECT 1")
+        connection.commit()
+
+
+def _has_ledger(cursor: Any) -> bool:
+    cursor.execute("SELECT to_regclass('_floe_deliveries') IS NOT NULL")
+    return bool(cursor.fetchone()[0])
 
 
 def bench_startup(tmp: Path, repeat: int) -> Results:
@@ -303,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--demo", type=Path, default=DEMO if DEMO.exists() else FALLBACK,
                         help="the single file for a and b")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--runner-rows", default="100000,1000000",
+                        help="source sizes for d (comma-separated)")
+    parser.add_argument("--runner-repeat", type=int, help="runs per tool in d (default --repeat)")
+    parser.add_argument("--batch-size", type=int, default=100_000, help="floe's batch_size in d")
     args = parser.parse_args(argv)
     try:
         import floe_compiler  # noqa: F401
@@ -317,6 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             section = SECTIONS[name.strip()]
             if name in ("a", "b"):
                 results[name] = section(Path(tmp), args.repeat, args.demo)
+            elif name == "d":
+                results[name] = bench_runner(Path(tmp), args.runner_repeat or args.repeat,
+                                             [int(r) for r in args.runner_rows.split(",")],
+                                             args.batch_size)
             else:
                 results[name] = section(Path(tmp), args.repeat)
     if args.json:

@@ -14,7 +14,27 @@ Names are imported on first use, so `import floe_compiler` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from floe_compiler.diagnostics import Diagnostic, FloeError, Severity
+    from floe_compiler.errors import (
+        CompilationError,
+        DependencyCycleError,
+        DuplicateNameError,
+        EnvironmentFieldError,
+        HardcodedCredentialError,
+        ManifestNotFoundError,
+        PluginWhitelistError,
+        SchemaError,
+        SecretReferenceError,
+        SinkWhitelistError,
+        TemplateError,
+        UnknownDependencyError,
+    )
+    from floe_compiler.models import DestinationConfig, FloeSpec, PlatformManifest
+    from floe_compiler.models.artifact import CompiledArtifacts
+    from floe_compiler.pipeline import Options, Source, compile_project, run, validate_paths
 
 __version__ = "0.1.0"
 # The project's home: pre-commit's `repo:` and the links to each code's documentation.
@@ -47,13 +67,46 @@ _EXPORTS = {
     "CompiledArtifacts": "floe_compiler.models.artifact",
 }
 
-__all__ = ["REPOSITORY", "__version__", *_EXPORTS]
+__all__ = [  # a literal, so that tools see the re-exports
+    "REPOSITORY",
+    "CompilationError",
+    "CompiledArtifacts",
+    "DependencyCycleError",
+    "DestinationConfig",
+    "Diagnostic",
+    "DuplicateNameError",
+    "EnvironmentFieldError",
+    "FloeError",
+    "FloeSpec",
+    "HardcodedCredentialError",
+    "ManifestNotFoundError",
+    "Options",
+    "PlatformManifest",
+    "PluginWhitelistError",
+    "SchemaError",
+    "SecretReferenceError",
+    "Severity",
+    "SinkWhitelistError",
+    "Source",
+    "TemplateError",
+    "UnknownDependencyError",
+    "__version__",
+    "compile_project",
+    "run",
+    "validate_paths",
+]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'floe_compiler' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:  # hidden from type checkers, so that a misspelt name is an error
 
-    return getattr(importlib.import_module(module), name)
+    def __getattr__(name: str) -> Any:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'floe_compiler' has no attribute {name!r}")
+        import importlib
+
+        return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

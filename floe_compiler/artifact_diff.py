@@ -9,7 +9,10 @@ a reformatting of floe.yaml changes the inputs' sha256 and nothing else, so the 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+from floe_compiler.diagnostics import Diagnostic, diagnostic
 
 # Provenance, not meaning: these may differ in an artifact that is up to date.
 _IGNORED_INPUT_KEYS = frozenset({"sha256"})
@@ -78,3 +81,13 @@ def _by_name(items: Any) -> dict[str, Any] | None:
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:MOST_NAMES])
     return shown + (f" (+{len(names) - MOST_NAMES} more)" if len(names) > MOST_NAMES else "")
+
+
+def stale(path: Path, fresh: bytes, *, hint: str | None = None) -> Diagnostic | None:
+    """FLOE-E208 when the artifact at `path` is missing or says something else than `fresh`."""
+    current = path.read_bytes() if path.is_file() else None
+    found = ["it does not exist"] if current is None else changes(current, fresh)
+    if not found:
+        return None
+    return diagnostic("FLOE-E208", f"{path} is stale: {'; '.join(found)}", file=str(path),
+                      hint=hint)

@@ -22,10 +22,15 @@ DEFAULT_MAX_BYTES = 1024 * 1024  # as loader.DEFAULT_MAX_BYTES, without importin
 def _emit(report: object, fmt: str) -> None:
     import os
 
-    from floe_compiler.reporters import RENDERERS, render_step_summary
+    from floe_compiler.reporters import RENDERERS, render_step_summary, render_text
 
     r = report  # a pipeline.Report; typed loosely to keep this module import-light
-    click.echo(RENDERERS[fmt](r.diagnostics, r.sources, r.files_checked), nl=False)  # type: ignore[attr-defined]
+    if fmt == "text":
+        color = _color()
+        click.echo(render_text(r.diagnostics, r.sources, r.files_checked, color=color,  # type: ignore[attr-defined]
+                               summary=not _quiet()), nl=False, color=color)
+    else:
+        click.echo(RENDERERS[fmt](r.diagnostics, r.sources, r.files_checked), nl=False)  # type: ignore[attr-defined]
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary:  # the job's summary page, beside the annotations
         try:
@@ -45,11 +50,43 @@ def cli() -> None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Output settings every command reads the same way (see `_color`, `_quiet`)."""
+    ctx.meta[f"floe.{param.name}"] = value
+
+
+def _color() -> bool:
+    """--color, else NO_COLOR (https://no-color.org), else FORCE_COLOR, else a terminal."""
+    import os
+
+    choice = click.get_current_context().meta.get("floe.color", "auto")
+    if choice != "auto":
+        return bool(choice == "always")
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _quiet() -> bool:
+    return bool(click.get_current_context().meta.get("floe.quiet", False))
+
+
 def _input_options(command: F) -> F:
-    """The options `validate` and `compile` share: output format, strictness, limits, vars."""
+    """The options `validate`, `compile` and `check` share: output format and its colour and
+    verbosity, strictness, limits, vars."""
     for option in reversed([
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
                      show_default=True),
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print the findings and nothing else (no summary, no success "
+                          "message)."),
+        click.option("--color", type=click.Choice(("auto", "always", "never")),
+                     default="auto", show_default=True, expose_value=False,
+                     callback=_remember,
+                     help="Colour text output; auto: on a terminal, unless NO_COLOR is set "
+                          "(FORCE_COLOR forces it)."),
         click.option("--strict", is_flag=True, help="Treat warnings as errors."),
         click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
                      show_default=True, help="Refuse input files larger than this."),
@@ -68,22 +105,76 @@ def _input_options(command: F) -> F:
               help="The platform manifest of every floe.yaml given [default: a manifest "
                    "given among PATHS, else platform.manifest, else the nearest "
                    "manifest.yaml up to the repository root].")
+@click.option("--stdin-filename", metavar="PATH",
+              help="The name of the file read from `-` (standard input): used to locate "
+                   "diagnostics, tell its kind and find its manifest.")
 @_input_options
-def validate(paths: tuple[Path, ...], manifest_path: Path | None, fmt: str, strict: bool,
-             max_bytes: int, variables: str | None) -> None:
+def validate(paths: tuple[Path, ...], manifest_path: Path | None, stdin_filename: str | None,
+             fmt: str, strict: bool, max_bytes: int, variables: str | None) -> None:
     """Check floe.yaml / manifest.yaml files and report every problem.
+
+    PATHS are files, directories (every floe.yaml and manifest.yaml below them, skipping
+    what .gitignore ignores) or `-` for standard input.
 
     Each floe.yaml is checked with its manifest when it can be found (sink and plugin
     whitelists), and its transform graph (cycles, unknown dependsOn) always.
 
     Exit status: 0 clean, 1 problems found, 2 a file could not be read.
     """
-    from floe_compiler.pipeline import Options, validate_paths
+    from floe_compiler.inputs import sources_for
+    from floe_compiler.pipeline import Options, Source, run
 
-    report = validate_paths(paths, Options(strict=strict, max_bytes=max_bytes,
-                                           variables=_variables(variables)), manifest_path)
+    options = Options(strict=strict, max_bytes=max_bytes, variables=_variables(variables))
+    sources, problems = sources_for(paths, sys.stdin.buffer,
+                                    stdin_filename=stdin_filename, max_bytes=max_bytes)
+    report = run(sources, options, manifest=Source.from_path(manifest_path)
+                 if manifest_path is not None else None).report.adding(problems)
     _emit(report, fmt)
     sys.exit(report.exit_code)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path),
+              envvar="FLOE_MANIFEST", show_envvar=True,
+              help="The platform manifest of every product [default: found as validate "
+                   "finds it].")
+@click.option("--artifact", "artifact", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("target/compiled_artifacts.json"), show_default=True,
+              help="Each product's compiled artifact, relative to its floe.yaml.")
+@click.option("--artifacts-only", is_flag=True,
+              help="Report only what compiling adds (stale artifacts, manifests not found); "
+                   "a product whose files have errors still fails, without repeating them.")
+@_input_options
+def check_command(paths: tuple[Path, ...], manifest_path: Path | None, artifact: Path,
+                  artifacts_only: bool, fmt: str, strict: bool, max_bytes: int,
+                  variables: str | None) -> None:
+    """Validate PATHS and check the compiled artifact of each product they belong to: the
+    pre-commit hook (`floe-check`), one report per commit, in a monorepo too.
+
+    A file belongs to the product of the nearest floe.yaml at or above it. Each such
+    product is compiled once and its artifact (--artifact, relative to its floe.yaml)
+    must say what a fresh compile says (FLOE-E208).
+
+    Exit status: 0 clean and current, 1 problems found or stale, 2 a file could not be read.
+    """
+    from floe_compiler.inputs import sources_for
+    from floe_compiler.pipeline import Options, Source
+    from floe_compiler.products import check
+
+    options = Options(strict=strict, max_bytes=max_bytes, variables=_variables(variables))
+    sources, problems = sources_for(paths or (Path("."),), sys.stdin.buffer,
+                                    stdin_filename=None, max_bytes=max_bytes)
+    checked = check(sources, options, artifact=artifact, manifest=Source.from_path(
+        manifest_path) if manifest_path is not None else None)
+    report = checked.report.adding(problems)
+    if artifacts_only:
+        report = report.keeping({"FLOE-E206", "FLOE-E208"})
+        for spec in checked.broken:
+            click.echo(f"floe check: {spec} does not compile: `floe validate {spec}` shows why",
+                       err=True)
+    _emit(report, fmt)
+    sys.exit(max(report.exit_code, 1 if checked.broken else 0))
 
 
 @cli.command("explain")
@@ -264,7 +355,6 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     Exit status: 0 compiled (or up to date with --check), 1 problems found or stale,
     2 a file could not be read or the manifest not found.
     """
-    from floe_compiler.diagnostics import diagnostic
     from floe_compiler.emit import to_json, write_atomic
     from floe_compiler.pipeline import Options, compile_files
 
@@ -278,18 +368,16 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         sys.exit(report.exit_code)
     data = to_json(result.artifact)
     if check:
-        from floe_compiler.artifact_diff import changes
+        from floe_compiler.artifact_diff import stale
 
-        current = output.read_bytes() if output.is_file() else None
-        stale = ["it does not exist"] if current is None else changes(current, data)
-        if stale:
-            report.diagnostics.append(diagnostic(
-                "FLOE-E208", f"{output} is stale: {'; '.join(stale)}", file=str(output)))
-            _emit(report, fmt)
+        found = stale(output, data)
+        if found is not None:
+            _emit(report.adding([found]), fmt)
             sys.exit(1)
         if report.diagnostics or fmt != "text":
             _emit(report, fmt)
-        note = "" if current == data else " (its inputs differ only in comments or layout)"
+        same = output.read_bytes() == data
+        note = "" if same else " (its inputs differ only in comments or layout)"
         _say(fmt, f"{output} is up to date{note}")
         return
     try:
@@ -313,8 +401,10 @@ def _abbreviate(names: list[str], most: int = 8) -> str:
 
 
 def _say(fmt: str, text: str) -> None:
-    """Human summaries go to stdout in text mode, to stderr when stdout is machine-read."""
-    click.echo(text, err=fmt != "text")
+    """Human summaries go to stdout in text mode, to stderr when stdout is machine-read;
+    -q silences them."""
+    if not _quiet():
+        click.echo(text, err=fmt != "text")
 
 @cli.command("lsp")
 @click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; editors "
@@ -352,9 +442,11 @@ def sinks_command(fmt: str) -> None:
             {"name": c.name, "target": c.target, "distribution": c.distribution,
              "sink_types": c.sink_types, "error": c.error} for c in found]}, indent=2))
     else:
-        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [
-            (", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
-             c.distribution if not c.error else f"failed to load: {c.error}") for c in found]
+        from floe_compiler.display import printable
+
+        rows = [("SINK TYPES", "CONNECTOR", "PACKAGE")] + [tuple(map(printable, (
+            ", ".join(c.sink_types) or "-", f"{c.name} = {c.target}",
+            c.distribution if not c.error else f"failed to load: {c.error}"))) for c in found]
         widths = [max(len(r[i]) for r in rows) for i in range(2)]
         for row in rows:
             click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
@@ -368,7 +460,7 @@ _WAREHOUSE_HELP = "Warehouse location for an SqlCatalog. Default: .floe/warehous
 
 def _runner_missing(exc: ImportError) -> None:
     click.echo(f"floe: this command needs the runner extra ({exc.name or exc} is not "
-               "installed): pip install 'floe-compiler[runner]'", err=True)
+               "installed): pip install '.[runner]' in a floe-compiler checkout", err=True)
     sys.exit(2)
 
 
@@ -390,9 +482,12 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
     $FLOE_SECRETS_DIR/<connection_secret_ref>/<key>. Progress goes to stderr, a JSON
     report to stdout.
 
-    Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact.
+    Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact,
+    130 / 143 interrupted by SIGINT / SIGTERM (after the batch in flight, with the report).
     """
     import json
+    import signal
+    import threading
 
     try:
         from floe_compiler.runner.artifact import ArtifactError, read_artifact
@@ -406,26 +501,51 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         from floe_compiler.runner.secrets import secrets_root
     except ImportError as exc:
         _runner_missing(exc)
+    from floe_compiler.display import printable
 
+    # SIGINT/SIGTERM: let the batch in flight commit or roll back, then report and exit
+    # 128 + the signal's number. A second signal acts as usual (the default handlers).
+    stop = threading.Event()
+    received: list[signal.Signals] = []
+
+    def interrupt(number: int, _frame: object) -> None:
+        received.append(signal.Signals(number))
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    previous = {number: signal.signal(number, interrupt)
+                for number in (signal.SIGINT, signal.SIGTERM)}
     options = RunOptions(catalog_config(catalog_uri or DEFAULT_CATALOG_URI,
                                         warehouse or DEFAULT_WAREHOUSE),
-                         secrets_root(), dry_run=dry_run)
+                         secrets_root(), dry_run=dry_run, stop=stop)
     try:
         report = run_artifact(read_artifact(artifact_path), destinations, options,
                               ClickProgress(dry_run))
     except ArtifactError as exc:
-        click.echo(f"floe run: {exc}", err=True)
+        click.echo(f"floe run: {printable(str(exc))}", err=True)
         sys.exit(2)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received:
+        report.interrupted_by = received[0].name
     click.echo(json.dumps(report.as_dict(), indent=2))
     for destination in report.destinations:
         result = destination.result
         status = "ok" if result.success else "FAILED"
         verb = "to send" if dry_run else "delivered"
         rows = destination.rows_read if dry_run else result.rows_delivered
-        click.echo(f"floe run: {destination.name}: {status}, {rows} rows {verb} in "
-                   f"{len(destination.batches)} batch(es)", err=True)
+        # Names and errors may quote the artifact or a server: one line each, always.
+        skipped = (f", {destination.rows_skipped} skipped as already delivered"
+                   if destination.rows_skipped else "")
+        click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb}"
+                   f"{skipped} in {len(destination.batches)} batch(es)", err=True)
         for error in result.errors:
-            click.echo(f"  {error}", err=True)
+            click.echo(f"  {printable(error)}", err=True)
+    if received:
+        click.echo(f"floe run: interrupted by {received[0].name}; rerun to resume", err=True)
+        sys.exit(128 + received[0].value)
     if not report.destinations:
         click.echo("floe run: the artifact has no destinations", err=True)
     sys.exit(0 if report.success else 1)
@@ -455,7 +575,9 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
     try:
         seeded = seed_demo(open_catalog(config, create=True), rows, replace=replace)
     except CatalogError as exc:
-        click.echo(f"floe seed-demo: {exc}", err=True)
+        from floe_compiler.display import printable
+
+        click.echo(f"floe seed-demo: {printable(str(exc))}", err=True)
         sys.exit(2)
     state = "created" if seeded.created else "already present (use --replace to recreate)"
     click.echo(f"{seeded.table}: {seeded.rows} rows, snapshot {seeded.snapshot_id}, {state}",

@@ -102,8 +102,14 @@ def redact_lines(lines: list[str]) -> list[str]:
     return out
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+
+
 def redact_line(line: str) -> str:
-    """Mask the value of any credential-looking `key: value` on a source line."""
+    """Mask the value of any credential-looking `key: value` on a source line, and the
+    credentials inside any URL on it (`postgresql://user:pw@host`, `?token=...`)."""
+    if "://" in line:
+        line = _URL.sub(lambda m: mask_url(m[0]), line)
     match = _KEY_VALUE_LINE.match(line)
     if match and is_credential_key(match["key"]):
         value = match["value"]
@@ -163,18 +169,83 @@ def _value_end(line: str, start: int) -> int:
 
 _SHORTEST_MASKED = 4  # masking a 1-3 character value would garble every message
 
+# Query parameters that carry a credential in URLs (`?password=`, `?sig=` of a signed URL,
+# `?X-Amz-Credential=`), besides every name `is_credential_key` recognises.
+_URL_CREDENTIAL_PARAMS = frozenset({
+    "key", "pass", "auth", "authorization", "sig", "signature", "sas", "sastoken", "code",
+    "credential", "x_amz_credential", "x_amz_signature", "x_amz_security_token",
+    "session_token", "security_token", "x_goog_signature", "x_goog_credential",
+})
+
+
+def _is_credential_param(name: str) -> bool:
+    key = normalise(unquote(name))
+    return key in _URL_CREDENTIAL_PARAMS or is_credential_key(key) \
+        or key.endswith(("_key", "_sig", "_signature"))
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str, str] | None:
+    if "://" not in url:
+        return None
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def url_credentials(url: str) -> list[str]:
+    """The credentials inside a URL: its userinfo, and credential query parameters."""
+    parts = _url_parts(url)
+    if parts is None:
+        return []
+    netloc, query, fragment = parts[1], parts[3], parts[4]
+    found: list[str] = []
+    userinfo = netloc.rpartition("@")[0]
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        found += [password, unquote(password)] if password else [user, unquote(user)]
+    for pairs in (query, fragment):
+        for pair in pairs.split("&"):
+            name, eq, value = pair.partition("=")
+            if eq and value and _is_credential_param(name):
+                found += [value, unquote(value)]
+    return [value for value in found if value]
+
+
+def mask_url(url: str) -> str:
+    """`url` fit to print: the password (or a username alone, often a token) and every
+    credential query parameter replaced by `MASK`. The one way a URL is shown."""
+    parts = _url_parts(url)
+    if parts is None:
+        return url
+    scheme, netloc, path, query, fragment = parts
+    userinfo, at, host = netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
+    masked = (netloc, _mask_params(query), _mask_params(fragment))
+    if masked == (parts[1], query, fragment):
+        return url
+    netloc, query, fragment = masked
+    # Not urlunsplit: it writes `sqlite:///x` as `sqlite:/x`.
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "") \
+        + (f"#{fragment}" if fragment else "")
+
+
+def _mask_params(text: str) -> str:
+    pairs = []
+    for pair in text.split("&") if text else []:
+        name, eq, value = pair.partition("=")
+        pairs.append(f"{name}={MASK}" if eq and value and _is_credential_param(name) else pair)
+    return "&".join(pairs)
+
 
 def mask_values(text: str, secrets: Iterable[str]) -> str:
-    """`text` with each secret value, and any password inside a URL value, masked."""
+    """`text` with each secret value, and any credential inside a URL value, masked."""
     sensitive: set[str] = set()
     for value in secrets:
         sensitive.add(value)
-        try:
-            password = urlsplit(value).password
-        except ValueError:
-            password = None
-        if password:
-            sensitive |= {password, unquote(password)}
+        sensitive.update(url_credentials(value))
     for value in sorted(sensitive, key=len, reverse=True):
         if len(value) >= _SHORTEST_MASKED:
             text = text.replace(value, MASK)

@@ -139,11 +139,24 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def _file_mode(path: Path) -> int:
+    """The mode `path` has (kept on replace), or that the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)  # the only portable way to read it is to set it
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # mkstemp creates 0600: give it the mode a plain write would
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -17,7 +17,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 from referencing.exceptions import Unresolvable
 
-from floe_compiler.credentials import is_credential_key
+from floe_compiler.credentials import is_credential_key, mask_url, mask_values
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.loader import Located
 from floe_compiler.modeline import Modeline, parsed_schema
@@ -49,7 +49,8 @@ def check_against_schema(doc: Located, modeline: Modeline) -> list[Diagnostic]:
 
 
 def _unusable(doc: Located, modeline: Modeline, why: str) -> Diagnostic:
-    return diagnostic("FLOE-W110", f"cannot use the schema {modeline.target} named by the "
+    target, why = mask_url(modeline.target), mask_values(why, [modeline.target])
+    return diagnostic("FLOE-W110", f"cannot use the schema {target} named by the "
                       f"modeline: {why}", file=doc.file, line=modeline.line,
                       column=modeline.column)
 
@@ -67,8 +68,9 @@ def _located(doc: Located, error: ValidationError, modeline: Modeline) -> Diagno
     elif len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + "..."
     return diagnostic("FLOE-E109", f"{dotted(path)}: {message}", file=doc.file, line=line,
-                      column=col, hint=f"Fix the value, or the schema {modeline.target} that "
-                      f"the modeline on line {modeline.line} names.")
+                      column=col, hint=f"Fix the value, or the schema "
+                      f"{mask_url(modeline.target)} that the modeline on line {modeline.line} "
+                      "names.")
 
 
 def _unexpected(instance: dict[str, Any], schema: Any) -> list[str]:

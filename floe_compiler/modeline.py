@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from floe_compiler.credentials import mask_url
 from floe_compiler.diagnostics import diagnostic
 from floe_compiler.loader import Located
 from floe_compiler.parse import MODELS, Kind
@@ -66,7 +67,8 @@ def read_modeline(doc: Located, source: Path) -> Modeline | None:
     except (OSError, ValueError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         doc.diagnostics.append(diagnostic(
-            "FLOE-W110", f"cannot use the schema {target} named by the modeline: {why}",
+            "FLOE-W110", f"cannot use the schema {mask_url(target)} named by the modeline: "
+            f"{why}",
             file=doc.file, line=line, column=column))
         return here
     schema_id = schema.get("$id") if isinstance(schema, dict) else None

@@ -65,6 +65,20 @@ class Report:
     sources: dict[str, str]
     files_checked: int
 
+    def adding(self, found: Iterable[Diagnostic]) -> Report:
+        """This report with findings made outside the pipeline (e.g. about an argument)."""
+        extra = list(found)
+        if not extra:
+            return self
+        return Report(sorted({*self.diagnostics, *extra}, key=sort_key), self.sources,
+                      self.files_checked)
+
+    def keeping(self, codes: Iterable[str]) -> Report:
+        """This report with only the findings of these codes."""
+        wanted = set(codes)
+        return Report([d for d in self.diagnostics if d.code in wanted], self.sources,
+                      self.files_checked)
+
     @property
     def exit_code(self) -> int:
         """0 clean, 1 findings, 2 a file could not be read at all."""

@@ -28,11 +28,13 @@ from __future__ import annotations
 import os
 import re
 from datetime import date
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -47,6 +49,7 @@ FILTERS = ("lower", "upper", "trim", "replace", "string")
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY", re.IGNORECASE)
 SECRET_REF_KEYS = frozenset({"connection_secret_ref"})  # values that name a secret, never hold one
 MAX_RENDERED = 64 * 1024  # characters; a config value is never near this
+MAX_DEPTH = 64  # nesting of a template's syntax tree; a config value needs a handful
 
 _ALLOWED = (
     nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.Const, nodes.Concat,
@@ -113,11 +116,56 @@ class _Scope:
         return sorted(n for n in self.env_vars | self.vars if SECRET_NAME.search(n))
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox, narrowed: only env_var()/var() are callable, and no operator
-    can build an enormous value."""
+class _TooLong(SecurityError):
+    def __init__(self) -> None:
+        super().__init__(f"the value would be longer than {MAX_RENDERED} characters")
 
-    intercepted_binops = frozenset({"*", "%"})
+
+def _length(value: Any) -> int:
+    """About `len(str(value))`, counted no further than just past `MAX_RENDERED`: a list
+    repeated by `*` may hold the same long string a thousand times."""
+    total = 0
+    stack = [value]
+    while stack and total <= MAX_RENDERED:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, list | tuple):
+            total += 2 + 2 * len(item)  # brackets and separators
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item)
+            stack.extend(item)
+            stack.extend(item.values())
+        else:
+            total += 8  # a number, a boolean, None
+    return total
+
+
+def _bounded(*values: Any) -> None:
+    """Refuse before building a value longer than `MAX_RENDERED` from `values`."""
+    if sum(_length(v) for v in values) > MAX_RENDERED:
+        raise _TooLong()
+
+
+class _Generator(CodeGenerator):
+    """Jinja's code generator, with `~` joined by `_Sandbox.bounded_concat`, which bounds it."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, narrowed: only env_var()/var() are callable, and no operator,
+    `~` or filter can build a value longer than `MAX_RENDERED` (each is checked before
+    it runs, so `'a' * 30000 | replace('a', 'b' * 30000)` never takes a gigabyte)."""
+
+    code_generator_class = _Generator
+    intercepted_binops = frozenset({"*", "%", "+"})
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(getattr(__obj, "__self__", None), _Scope):
@@ -131,17 +179,56 @@ class _Sandbox(SandboxedEnvironment):
             sequence, times = (left, right) if isinstance(left, str | list | tuple) \
                 else (right, left)
             if isinstance(sequence, str | list | tuple) and isinstance(times, int) \
-                    and len(sequence) * times > MAX_RENDERED:
-                raise SecurityError(f"the value would be longer than {MAX_RENDERED} characters")
+                    and times > 0 and _length(sequence) * min(times, MAX_RENDERED) \
+                    > MAX_RENDERED:
+                raise _TooLong()
+        if operator == "+" and isinstance(left, str | list | tuple):
+            _bounded(left, right)
         return super().call_binop(context, operator, left, right)
+
+    @staticmethod
+    def bounded_concat(values: tuple[Any, ...]) -> str:
+        _bounded(*values)
+        return "".join(map(str, values))
+
+
+def _size_checked(function: Any) -> Any:
+    """A filter that refuses an input too long to print before converting it to text."""
+
+    @wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _bounded(*(a for a in args if not isinstance(a, EvalContext)))
+        return function(*args, **kwargs)
+
+    return checked
+
+
+def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
+    """Jinja's `replace`, refusing a result longer than `MAX_RENDERED` before building it."""
+    _bounded(value, old, new)
+    text, old, new = str(value), str(old), str(new)
+    hits = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        hits = min(hits, count)
+    if len(text) + hits * (len(new) - len(old)) > MAX_RENDERED:
+        raise _TooLong()
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    _bounded(value)
+    return value
 
 
 @cache
 def _environment() -> _Sandbox:
     env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                   finalize=lambda value: "" if value is None else value)
+                   finalize=_finalize)
     env.globals.clear()  # no range(), lipsum(), cycler(), ...
-    env.filters = {name: env.filters[name] for name in FILTERS}
+    env.filters = {name: _size_checked(env.filters[name]) for name in FILTERS}
+    env.filters["replace"] = _replace
     env.tests = {}
     return env
 
@@ -186,9 +273,14 @@ def _render(env: _Sandbox, source: str, scope: _Scope, path: Path_) -> Any:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
         raise _Problem("FLOE-E301", exc.message or str(exc), exc.lineno) from None
+    except RecursionError:  # Jinja's parser recurses once per parenthesis, unary `-`, ...
+        raise _Problem("FLOE-E303", _TOO_DEEP) from None
+    too_deep = _too_deep(tree)
+    if too_deep is not None:  # our checks and Jinja's compiler recurse over the tree
+        raise _Problem("FLOE-E303", _TOO_DEEP, too_deep.lineno)
     _check(tree)
     try:
-        text = env.from_string(tree).render(env_var=scope.env_var, var=scope.var)
+        text = _generate(env, tree, scope)
     except _Problem:
         raise
     except _Missing as exc:
@@ -203,10 +295,36 @@ def _render(env: _Sandbox, source: str, scope: _Scope, path: Path_) -> Any:
         # An error message may quote a value; never one read from a secret.
         why = "the expression failed" if scope.secret_names() else str(exc)
         raise _Problem("FLOE-E301", f"cannot render: {why}", _template_line(exc)) from None
-    if len(text) > MAX_RENDERED:
-        raise _Problem("FLOE-E303", f"the value would be longer than {MAX_RENDERED} characters")
     _refuse_secrets(scope, text, path)
     return _retype(text) if _one_expression(tree) else text
+
+
+def _generate(env: _Sandbox, tree: nodes.Template, scope: _Scope) -> str:
+    """The rendered text, piece by piece: each `{{ }}` is bounded by `_finalize`, and a
+    thousand of them (`{{ x }}{{ x }}...`) stop as soon as their total is too long."""
+    pieces: list[str] = []
+    total = 0
+    for piece in env.from_string(tree).generate(env_var=scope.env_var, var=scope.var):
+        total += len(piece)
+        if total > MAX_RENDERED:
+            raise _TooLong()
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+_TOO_DEEP = f"the expression is nested too deeply (at most {MAX_DEPTH} levels)"
+
+
+def _too_deep(tree: nodes.Node) -> nodes.Node | None:
+    """The first node nested deeper than `MAX_DEPTH` (1,000 `+` terms make a tree 1,000
+    deep), found without recursion."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return None
 
 
 def _check(node: nodes.Node) -> None:

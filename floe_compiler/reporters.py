@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from floe_compiler import __version__
 from floe_compiler.credentials import redact_lines
 from floe_compiler.diagnostics import CODES, Diagnostic, Severity, code_url
+from floe_compiler.display import MAX_MESSAGE, clip, cut, printable, visible, window_start
 
 CONTEXT_LINES = 1
+SNIPPET_WIDTH = 100  # characters of a source line shown around the caret
+MAX_PER_CODE = 10  # diagnostics of one code printed per file; the rest are counted
 
 
-def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
+# ANSI styles for a terminal (`color=True`): SGR parameters.
+_BOLD, _RED, _YELLOW, _CYAN = "1", "1;31", "1;33", "36"
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{style}m{text}\x1b[0m" if color else text
+
+
+def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int, *,
+                color: bool = False, summary: bool = True) -> str:
+    """Bounded whatever the input: a snippet shows a window of each line, and past
+    `MAX_PER_CODE` diagnostics of one code in one file only their number is printed
+    (a 1 MiB flow list of wrong types is 300,000 diagnostics). `color` adds ANSI styles;
+    without `summary` (-q) the closing count line is left out."""
     out: list[str] = []
     lines_of: dict[str, list[str]] = {}  # split each file once, not once per diagnostic
+    seen: Counter[tuple[str, str]] = Counter()
     for d in diags:
-        out.append(f"{d.file}:{d.line}:{d.column}: {d.code} {d.severity.value}: {d.message}")
+        seen[d.file, d.code] += 1
+        if seen[d.file, d.code] > MAX_PER_CODE:
+            continue
+        tone = _RED if d.severity is Severity.ERROR else _YELLOW
+        out.append(f"{_paint(f'{printable(d.file)}:{d.line}:{d.column}:', _BOLD, color)} "
+                   f"{_paint(f'{d.code} {d.severity.value}:', tone, color)} "
+                   f"{printable(clip(d.message))}")
         if d.file not in lines_of:
             lines_of[d.file] = redact_lines(sources.get(d.file, "").splitlines())
-        out.extend(_snippet(lines_of[d.file], d.line, d.column))
+        out.extend(_snippet(lines_of[d.file], d.line, d.column, _paint("^", tone, color)))
         if d.hint:
-            out.append(f"  hint: {d.hint}")
+            out.append(f"  {_paint('hint:', _CYAN, color)} {printable(clip(d.hint))}")
         out.append("")
+    unshown = [f"{printable(file)}: ... and {count - MAX_PER_CODE} more {code}"
+               for (file, code), count in seen.items() if count > MAX_PER_CODE]
+    if unshown:
+        out.extend([*unshown, ""])
+    if not summary:
+        return "\n".join(out[:-1]) + "\n" if out else ""
     errors = sum(d.severity is Severity.ERROR for d in diags)
     warnings = len(diags) - errors
     noun = "file" if files == 1 else "files"
@@ -30,22 +61,33 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: 
     return "\n".join(out) + "\n"
 
 
-def _snippet(lines: Sequence[str], line: int, column: int) -> list[str]:
-    """Source lines around `line`, credentials masked, with a caret under `column`."""
+def _snippet(lines: Sequence[str], line: int, column: int, caret: str = "^") -> list[str]:
+    """Source lines around `line`, credentials masked, with a caret under `column`; a long
+    line is cut to a window around the caret."""
     if not 0 < line <= len(lines):
         return []
     width = len(str(min(line + CONTEXT_LINES, len(lines))))
+    focus = visible(lines[line - 1])
+    start = window_start(focus, column, SNIPPET_WIDTH)
+    at = column - start + (3 if start else 0)  # 3: the leading "..."
     out = []
     for number in range(max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES) + 1):
-        source = lines[number - 1].replace("\t", " ")
-        out.append(f"  {number:>{width}} | {source}")
+        source = focus if number == line else visible(lines[number - 1])
+        out.append(f"  {number:>{width}} | {cut(source, start, SNIPPET_WIDTH)}")
         if number == line:
-            out.append(f"  {' ' * width} | {' ' * max(column - 1, 0)}^")
+            out.append(f"  {' ' * width} | {' ' * max(at - 1, 0)}{caret}")
     return out
 
 
+def _bounded(d: Diagnostic) -> Diagnostic:
+    """The machine formats hold every diagnostic, each of bounded size."""
+    if len(d.message) <= MAX_MESSAGE and len(d.hint) <= MAX_MESSAGE:
+        return d
+    return replace(d, message=clip(d.message), hint=clip(d.hint))
+
+
 def render_json(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
-    payload = {"diagnostics": [d.as_dict() for d in diags], "files_checked": files}
+    payload = {"diagnostics": [_bounded(d).as_dict() for d in diags], "files_checked": files}
     return json.dumps(payload, indent=2) + "\n"
 
 
@@ -60,7 +102,7 @@ def _escape_property(text: str) -> str:
 def render_github(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: int) -> str:
     """GitHub Actions workflow commands: annotations on the pull request diff."""
     out = []
-    for d in diags:
+    for d in map(_bounded, diags):
         level = "error" if d.severity is Severity.ERROR else "warning"
         props = f"file={_escape_property(d.file)},line={max(d.line, 1)},col={max(d.column, 1)}," \
                 f"title={_escape_property(d.code)}"
@@ -83,7 +125,7 @@ def render_sarif(diags: Sequence[Diagnostic], sources: Mapping[str, str], files:
             "artifactLocation": {"uri": d.file},
             "region": {"startLine": max(d.line, 1), "startColumn": max(d.column, 1)},
         }}],
-    } for d in diags]
+    } for d in map(_bounded, diags)]
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

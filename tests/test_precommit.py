@@ -166,3 +166,77 @@ def test_hooks_skip_other_files(product: Path, env: dict[str, str]) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert hook_result(output, "floe validate")[0] == "(no files to check)Skipped"
+
+
+def repository(path: Path, hooks: str, env: dict[str, str]) -> Path:
+    assert run(path, "git", "init", "-q", env=env).returncode == 0
+    (path / ".pre-commit-config.yaml").write_text(hooks)
+    installed = run(path, sys.executable, "-m", "pre_commit", "install", env=env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return path
+
+
+def test_the_old_hooks_together_report_a_broken_file_once(product: Path,
+                                                           env: dict[str, str]) -> None:
+    (product / "floe.yaml").write_text(VALID_SPEC.replace("version: 1.0.0", "version: '1.0'"))
+    refused = commit(product, env)
+    report = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert hook_result(report, "floe validate")[0] == "Failed"
+    status, output = hook_result(report, "floe compile --check")
+    assert status == "Failed"
+    assert report.count("FLOE-E104") == 1
+    assert "floe.yaml does not compile: `floe validate floe.yaml` shows why" in output
+
+
+def test_floe_check_in_a_monorepo_one_report_per_commit(
+        tmp_path: Path, hooks_repo: tuple[Path, str], env: dict[str, str]) -> None:
+    repo, sha = hooks_repo
+    mono = repository(tmp_path, f"repos:\n  - repo: {repo}\n    rev: {sha}\n    hooks:\n"
+                                "      - id: floe-check\n", env)
+    (mono / "platform").mkdir()
+    (mono / "platform" / "manifest.yaml").write_text(VALID_MANIFEST)
+    for name in ("orders", "sales"):
+        product = mono / "products" / name
+        product.mkdir(parents=True)
+        (product / "floe.yaml").write_text(VALID_SPEC.replace(
+            "manifest: manifest.yaml", "manifest: ../../platform/manifest.yaml").replace(
+            "name: orders", f"name: {name}"))
+        done = run(product, sys.executable, "-m", "floe_compiler", "compile", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    accepted = commit(mono, env)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert hook_result(accepted.stdout + accepted.stderr, "floe check")[0] == "Passed"
+
+    orders = mono / "products" / "orders" / "floe.yaml"
+    orders.write_text(orders.read_text().replace("version: 1.0.0", "version: '1.0'"))
+    sales = mono / "products" / "sales" / "floe.yaml"
+    sales.write_text(sales.read_text() + "  - name: fct_sales\n    dependsOn: [mart_orders]\n")
+    refused = commit(mono, env)
+    status, output = hook_result(refused.stdout + refused.stderr, "floe check")
+    assert refused.returncode != 0 and status == "Failed", output
+    assert output.count("FLOE-E104") == 1
+    assert "products/orders/floe.yaml:5:12: FLOE-E104" in output
+    assert ("products/sales/target/compiled_artifacts.json is stale: transforms added: "
+            "fct_sales") in output
+
+
+def test_the_config_floe_init_writes_runs_for_real(
+        tmp_path: Path, hooks_repo: tuple[Path, str], env: dict[str, str]) -> None:
+    repo, sha = hooks_repo
+    assert run(tmp_path, "git", "init", "-q", env=env).returncode == 0
+    made = run(tmp_path, sys.executable, "-m", "floe_compiler", "init", "--hooks-repo", repo,
+               "--hooks-rev", sha, env=env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    installed = run(tmp_path, sys.executable, "-m", "pre_commit", "install", env=env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    compile_artifact(tmp_path, env)
+    accepted = commit(tmp_path, env)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert hook_result(accepted.stdout + accepted.stderr, "floe check")[0] == "Passed"
+    spec = tmp_path / "floe.yaml"
+    spec.write_text(spec.read_text().replace("dependsOn: [stg_example]", "dependsOn: stg_example"))
+    refused = commit(tmp_path, env)
+    status, output = hook_result(refused.stdout + refused.stderr, "floe check")
+    assert refused.returncode != 0 and status == "Failed", output
+    assert "FLOE-E103" in output

@@ -90,10 +90,14 @@ def test_postgres_destination(run: Run, tmp_path: Path, lakehouse: Lakehouse, se
     config = {"table": postgres_table, "mode": "upsert", "primary_key": ["customer_id"]}
     artifact = write_artifact(tmp_path / "a.json",
                               destination(config=config, field_mapping=MAPPING, batch_size=128))
-    for _ in range(2):
-        result = floe_run(run, lakehouse, artifact)
-        assert result.exit_code == 0, result.output
-        assert only(result)["rows_delivered"] == 300
+    first = floe_run(run, lakehouse, artifact)
+    assert first.exit_code == 0, first.output
+    assert (only(first)["rows_delivered"], only(first)["rows_skipped"]) == (300, 0)
+    result = floe_run(run, lakehouse, artifact)  # the same snapshot: every batch in the ledger
+    assert result.exit_code == 0, result.output
+    assert (only(result)["rows_delivered"], only(result)["rows_skipped"]) == (0, 300)
+    assert only(result)["skipped_batches"] == [0, 1, 2]
+    assert "0 rows delivered, 300 skipped as already delivered in 3 batch(es)" in result.stderr
     assert len(read_table(postgres_server, postgres_table)) == 300
     password = sa.make_url(postgres_server).password
     assert not password or password not in result.output
@@ -273,14 +277,17 @@ def test_missing_catalog_is_a_clear_error(run: Run, tmp_path: Path, lakehouse: L
     (None, "a.json: no such file (run `floe compile` first)"),
     ("{not json", "a.json: not valid JSON"),
     ("[]", "a.json: expected a JSON object"),
-    ('{"destinations": {}}', "a.json: destinations: expected a list"),
-    ('{"destinations": [{"name": "x", "sink_type": "rest_api"}]}',
+    ('{"schema_version": "1.0.0", "destinations": {}}', "a.json: destinations: expected a list"),
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "rest_api"}]}',
      "a.json: destinations[0].connection_secret_ref: expected a Kubernetes Secret name (missing)"),
-    ('{"destinations": [{"name": "x", "sink_type": "rest_api", '
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "rest_api", '
      '"connection_secret_ref": "../../etc"}]}',
      "destinations[0].connection_secret_ref: not a Kubernetes Secret name"),
-    ('{"destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
      '"batch_size": "big"}]}', "destinations[0].batch_size: expected a positive integer"),
+    ('{"schema_version": "1.0.0", "destinations": [{"name": "x", "sink_type": "s", "connection_secret_ref": "s", '
+     '"retry_config": {"max_attempts": 1100}}]}',
+     "destinations[0].retry_config.max_attempts: expected an integer from 1 to 100"),
 ])
 def test_unreadable_artifact_exits_two(run: Run, tmp_path: Path, lakehouse: Lakehouse,
                                        content: str | None, message: str) -> None:
@@ -362,3 +369,25 @@ def test_source_is_read_one_data_file_at_a_time(lakehouse: Lakehouse) -> None:
         for batch in batches:
             seen += batch.num_rows
     assert seen == 10
+
+
+def test_a_batch_sent_without_an_answer_is_reported_unknown(
+        run: Run, tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets) -> None:
+    from tests.test_sinks_rest import RawServer, hang_up
+
+    lakehouse.seed(rows=10)
+    server = RawServer(hang_up)
+    secrets("salesforce-sync-secret", {"base_url": server.url})
+    retry = {"max_attempts": 2, "initial_backoff_seconds": 0.01}
+    try:
+        result = floe_run(run, lakehouse, write_artifact(
+            tmp_path / "a.json", rest_destination(retry_config=retry)))
+    finally:
+        server.close()
+    assert result.exit_code == 1
+    sent = only(result)
+    [batch] = sent["batches"]
+    assert (batch["status"], batch["attempts"], batch["rows_delivered"]) == ("unknown", 2, 0)
+    assert batch["retries"][0].startswith("attempt 1: no answer: RemoteProtocolError")
+    assert sent["errors"][0] == "10 rows failed (10 of them unknown: sent, no answer)"
+    assert len(server.bodies) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import threading
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from werkzeug import Request, Response
 
 from floe_compiler.sinks import EgressResult, SinkConfig, SinkConfigurationError, close_sink
 from floe_compiler.sinks.rest_api import RestApiConnector
+from floe_compiler.sinks.retry import RetriesExhausted, RetryPolicy, TransientError
 from tests.conftest import TINY_RETRY
 
 CONTEXT = {"destination": "salesforce-sync", "snapshot_id": 11, "batch_ordinal": 3}
@@ -180,11 +182,175 @@ def test_unusable_config_is_refused(config: dict[str, Any], message: str) -> Non
 
 @pytest.mark.parametrize(("retry", "message"), [
     ({"max_attempt": 3}, "unknown key 'max_attempt' \\(did you mean 'max_attempts'\\?\\)"),
-    ({"max_attempts": 0}, "max_attempts: expected an integer >= 1"),
-    ({"initial_backoff_seconds": "fast"}, "initial_backoff_seconds: expected a number >= 0"),
+    ({"max_attempts": 0}, "max_attempts: expected an integer from 1 to 100"),
+    ({"max_attempts": 1100}, "max_attempts: expected an integer from 1 to 100"),
+    ({"initial_backoff_seconds": "fast"},
+     "initial_backoff_seconds: expected a number of seconds from 0 to 3600"),
+    ({"max_backoff_seconds": 1e308}, "max_backoff_seconds: expected a number of seconds"),
 ])
 def test_bad_retry_config_is_refused(retry: dict[str, Any], message: str) -> None:
     with pytest.raises(SinkConfigurationError, match=message):
         RestApiConnector().create_sink(SinkConfig("rest_api", {"base_url": "http://x"},
                                                   retry_config=retry))
 
+
+
+# --- outcomes: what counts as delivered, what is unknown ------------------------------
+
+
+def test_302_is_not_delivered_and_not_followed(httpserver: HTTPServer) -> None:
+    replies(httpserver, Response("", 302, headers={"Location": "/login"}))
+    result = write(httpserver, accounts())
+    assert (result.success, result.rows_delivered, result.status) == (False, 0, "failed")
+    assert result.errors[1] == ("rows 1-3: HTTP 302 redirect from POST /accounts to /login: "
+                                "not delivered (floe follows only 307 and 308 redirects to the "
+                                "same origin)")
+    assert len(received(httpserver)) == 1  # neither followed nor retried
+
+
+def test_307_to_the_same_origin_is_followed_with_the_same_body_and_key(
+        httpserver: HTTPServer) -> None:
+    replies(httpserver, Response("", 307, headers={"Location": "/v2/accounts"}))
+    httpserver.expect_request("/v2/accounts", method="POST").respond_with_json({"ok": True})
+    result = write(httpserver, accounts())
+    assert result.success and result.rows_delivered == 3, result.errors
+    first, second = received(httpserver)
+    assert (first.path, second.path) == ("/accounts", "/v2/accounts")
+    assert first.data == second.data
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+    assert result.attempts == 1  # a redirect is not a retry
+
+
+def test_308_to_another_origin_is_not_followed(httpserver: HTTPServer) -> None:
+    mine = httpserver.url_for("/accounts")
+    elsewhere = mine.replace("localhost", "127.0.0.1") if "localhost" in mine else \
+        mine.replace("127.0.0.1", "localhost")
+    replies(httpserver, Response("", 308, headers={"Location": elsewhere}))
+    result = write(httpserver, accounts())
+    assert not result.success and result.rows_delivered == 0
+    assert "HTTP 308 redirect" in result.errors[1] and "not delivered" in result.errors[1]
+    assert len(received(httpserver)) == 1
+
+
+class RawServer:
+    """A bare HTTP/1.1 server on 127.0.0.1: reads each request whole, then `answer`s it."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.bodies: list[bytes] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(30)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        for _ in range(20):  # bounded: no test sends more requests
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(10)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += connection.recv(65536)
+                head, _, body = head.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += connection.recv(65536)
+                self.bodies.append(body)
+                self.answer(connection, len(self.bodies))
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def raw_write(server: RawServer, retry: dict[str, Any] | None = None,
+              **settings: Any) -> EgressResult:
+    connector = RestApiConnector()
+    sink = connector.create_sink(SinkConfig("rest_api", {"base_url": server.url, **settings},
+                                            retry_config=retry or TINY_RETRY))
+    try:
+        return connector.write(sink, accounts(), **CONTEXT)
+    finally:
+        close_sink(sink)
+        server.close()
+
+
+def hang_up(connection: socket.socket, _number: int) -> None:
+    """Read the whole request, then close without a word: the API may have stored it."""
+
+
+def test_connection_dropped_after_the_body_is_read_is_unknown_not_failed() -> None:
+    server = RawServer(hang_up)
+    result = raw_write(server)
+    assert (result.success, result.status, result.rows_delivered) == (False, "unknown", 0)
+    assert len(server.bodies) == 3 and len(set(server.bodies)) == 1  # sent whole, 3 times
+    assert result.attempts == 3
+    assert result.errors[0] == "3 rows failed (3 of them unknown: sent, no answer)"
+    assert result.errors[1].startswith("rows 1-3: no answer: RemoteProtocolError")
+    assert result.errors[1].endswith("(gave up after 3 attempts)")
+    assert result.retries == [f"attempt {n}: no answer: RemoteProtocolError: Server "
+                              "disconnected without sending a response." for n in (1, 2)]
+
+
+def test_a_retry_that_succeeds_after_no_answer_is_in_the_report() -> None:
+    def answer(connection: socket.socket, number: int) -> None:
+        if number > 1:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    result = raw_write(RawServer(answer))
+    assert (result.success, result.status, result.attempts) == (True, "delivered", 2)
+    assert result.retries[0].startswith("attempt 1: no answer: RemoteProtocolError")
+
+
+def test_timeout_seconds_bounds_the_whole_request_against_trickled_headers() -> None:
+    def trickle(connection: socket.socket, _number: int) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(60):  # one header byte every 0.1 s: each read is quick, the whole is not
+            try:
+                connection.sendall(b"X")
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    started = time.monotonic()
+    result = raw_write(RawServer(trickle), retry={"max_attempts": 1}, timeout_seconds=1)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, f"a 1 s request took {elapsed:.1f} s"
+    assert (result.success, result.status) == (False, "unknown")
+    assert result.errors[1] == ("rows 1-3: no answer: ReadTimeout: no complete answer within "
+                                "timeout_seconds (1 s) (gave up after 1 attempt)")
+
+
+@pytest.mark.parametrize("token", ["tok-abc\nX-Injected: 1", "tok-abc\x00def"])
+def test_a_token_with_a_newline_or_nul_is_refused_unprinted(token: str) -> None:
+    with pytest.raises(SinkConfigurationError, match="secret key 'token' contains a newline, "
+                                                     "NUL or another control character") as e:
+        RestApiConnector().create_sink(SinkConfig("rest_api", {"base_url": "http://x",
+                                                               "token": token}))
+    assert "tok-abc" not in str(e.value)
+
+
+def test_backoff_never_overflows() -> None:
+    policy = RetryPolicy(max_attempts=100, initial_backoff_seconds=0.5, max_backoff_seconds=30)
+    assert policy.delay(1025, None) == 30
+    assert policy.delay(5000, None) == 30
+
+
+def test_an_interrupt_ends_the_wait_between_retries() -> None:
+    stop = threading.Event()
+    calls = []
+
+    def fails() -> None:
+        calls.append(time.monotonic())
+        stop.set()  # as SIGINT would, during the first attempt
+        raise TransientError("HTTP 503")
+
+    policy = RetryPolicy(max_attempts=5, initial_backoff_seconds=30)
+    started = time.monotonic()
+    with pytest.raises(RetriesExhausted, match=r"HTTP 503 \(interrupted after 1 attempt\)"):
+        policy.call(fails, retry_on=lambda _: True, stop=stop)
+    assert len(calls) == 1 and time.monotonic() - started < 5

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from floe_compiler.models.common import SECRET_NAME_MAX_LENGTH, SECRET_NAME_PATTERN
+from floe_compiler.display import clip, printable
+from floe_compiler.models.artifact import SCHEMA_VERSION, CompiledArtifacts, CompiledDestination
+from floe_compiler.models.common import (
+    DESTINATION_NAME_PATTERN,
+    SECRET_NAME_MAX_LENGTH,
+    SECRET_NAME_PATTERN,
+)
+from floe_compiler.reading import TooLarge, read_bounded
 
 
 class ArtifactError(Exception):
@@ -38,17 +46,22 @@ class Artifact:
     destinations: list[Destination]
 
 
-def read_artifact(path: Path) -> Artifact:
-    try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: no such file (run `floe compile` first)") from None
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{path}: not valid JSON: {exc}") from None
+MAX_ARTIFACT_BYTES = 64 * 1024 * 1024  # 10,000 transforms compile to about 5 MB
+
+
+def read_artifact(path: Path, max_bytes: int | None = None) -> Artifact:
+    """The artifact at `path`, read as the YAML inputs are: bounded (a FIFO does not hang,
+    /dev/zero stops at the limit), and refused unless it is the schema version this
+    runner knows, with no key it does not know."""
+    data = _read_json(path, max_bytes or MAX_ARTIFACT_BYTES)
     if not isinstance(data, dict):
         raise ArtifactError(f"{path}: expected a JSON object (a compiled artifact)")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        found = "missing" if version is None else f"{_show(version)} is not supported"
+        raise ArtifactError(f"{path}: schema_version: {found}; this floe runs artifacts of "
+                            f"schema_version {SCHEMA_VERSION} (recompile with `floe compile`)")
+    _no_unknown_keys(f"{path}", data, CompiledArtifacts.model_fields)
     product = data.get("product", {})
     if not isinstance(product, dict):
         raise ArtifactError(f"{path}: product: expected an object")
@@ -61,6 +74,43 @@ def read_artifact(path: Path) -> Artifact:
         if name in names[:index]:
             raise ArtifactError(f"{path}: destinations[{index}].name: duplicate name '{name}'")
     return Artifact(path, product, destinations)
+
+
+def _read_json(path: Path, max_bytes: int) -> Any:
+    try:
+        raw = read_bounded(path, max_bytes)
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file (run `floe compile` first)") from None
+    except TooLarge as exc:
+        size = f"is {exc.size} bytes" if exc.size is not None else "is larger than that"
+        raise ArtifactError(f"{path}: too large: the limit is {max_bytes} bytes and the file "
+                            f"{size}") from None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ArtifactError(f"{path}: not valid JSON: not UTF-8 text (byte {exc.start})") \
+            from None
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ArtifactError(f"{path}: not a compiled artifact: JSON nested too deeply") \
+            from None
+
+
+def _no_unknown_keys(where: str, item: dict[str, Any], known: Mapping[str, object]) -> None:
+    unknown = sorted(str(key) for key in item if key not in known)
+    if unknown:
+        shown = ", ".join(_show(key) for key in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ArtifactError(f"{where}: unknown key(s) {shown}{more} (an artifact from another "
+                            f"version of floe? recompile with `floe compile`)")
+
+
+def _show(value: Any) -> str:
+    """A value from the artifact, fit for one line of a message."""
+    return printable(clip(repr(value), 80))
 
 
 def _destination(path: Path, index: int, item: Any) -> Destination:
@@ -77,14 +127,27 @@ def _destination(path: Path, index: int, item: Any) -> Destination:
                                 + ("" if key in item else " (missing)"))
         return value
 
+    _no_unknown_keys(where, item, CompiledDestination.model_fields)
     name = field("name", str, "the destination's name", required=True)
+    if not re.fullmatch(DESTINATION_NAME_PATTERN, name):  # fullmatch: `$` allows a final \n
+        raise ArtifactError(f"{where}.name: {_show(name)} is not a destination name "
+                            "(letters, digits, '-' and '_')")
     ref = field("connection_secret_ref", str, "a Kubernetes Secret name", required=True)
-    if len(ref) > SECRET_NAME_MAX_LENGTH or not re.match(SECRET_NAME_PATTERN, ref):
+    if len(ref) > SECRET_NAME_MAX_LENGTH or not re.fullmatch(SECRET_NAME_PATTERN, ref):
         # It becomes a directory name: never let it climb out of the secrets root.
         raise ArtifactError(f"{where}.connection_secret_ref: not a Kubernetes Secret name")
     field_mapping = field("field_mapping", dict, "an object of column -> field names")
     if field_mapping and not all(isinstance(v, str) for v in field_mapping.values()):
         raise ArtifactError(f"{where}.field_mapping: every value must be a field name")
+    retry_config = field("retry_config", dict, "an object")
+    if retry_config is not None:
+        from floe_compiler.sinks.base import SinkConfigurationError
+        from floe_compiler.sinks.retry import RetryPolicy
+
+        try:  # absurd values (max_attempts: 1100) are refused here, with where they are
+            RetryPolicy.from_config(retry_config)
+        except SinkConfigurationError as exc:
+            raise ArtifactError(f"{where}.{exc}") from None
     batch_size = field("batch_size", int, "a positive integer")
     if batch_size is not None and batch_size < 1:
         raise ArtifactError(f"{where}.batch_size: expected a positive integer")
@@ -96,5 +159,5 @@ def _destination(path: Path, index: int, item: Any) -> Destination:
         config=field("config", dict, "an object") or {},
         field_mapping=field_mapping,
         batch_size=batch_size,
-        retry_config=field("retry_config", dict, "an object"),
+        retry_config=retry_config,
     )

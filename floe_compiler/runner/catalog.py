@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from floe_compiler.credentials import MASK, mask_values
+from floe_compiler.credentials import mask_url, mask_values
+from floe_compiler.display import printable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,12 +44,12 @@ def open_catalog(config: dict[str, Any], *, create: bool = False) -> Any:
 
     uri = str(config.get("uri", ""))
     if config.get("type") == "sql" and uri.startswith("sqlite:///"):
-        database = Path(uri.removeprefix("sqlite:///"))
+        database = Path(uri.removeprefix("sqlite:///").partition("?")[0])
         if create:
             database.parent.mkdir(parents=True, exist_ok=True)
         elif not database.is_file():
-            raise CatalogError(f"catalog database {database} does not exist (create the "
-                               "demo one with `floe seed-demo`, or pass --catalog-uri)")
+            raise CatalogError(f"catalog database {printable(str(database))} does not exist "
+                               "(create the demo one with `floe seed-demo`, or pass --catalog-uri)")
     try:
         return load_catalog(CATALOG_NAME, **config)
     except Exception as exc:  # pyiceberg raises many unrelated types for a bad catalog
@@ -57,12 +58,8 @@ def open_catalog(config: dict[str, Any], *, create: bool = False) -> Any:
 
 
 def display_uri(uri: str) -> str:
-    """The URI with any password masked."""
-    parts = urlsplit(uri)
-    if not parts.password:
-        return uri
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{host}"))
+    """The URI fit to print: credentials masked (`credentials.mask_url`)."""
+    return mask_url(uri)
 
 
 def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None

@@ -6,14 +6,21 @@ catalog the connector asks for, pin the current snapshot, stream batches of
 `batch_size` rows, rename columns by `field_mapping`, write each batch. The first
 batch that fails stops that destination; the report then counts every row that was
 not delivered. Idempotency keys derive from the snapshot, so rerunning after a
-failure resends the same batches under the same keys.
+failure resends the same batches under the same keys (and a SQL sink skips those its
+ledger already holds).
+
+When `RunOptions.stop` is set (SIGINT or SIGTERM), the batch in flight finishes or
+rolls back, no further batch or destination starts, and the report says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +38,7 @@ from floe_compiler.sinks.base import (
     SinkConnector,
     close_sink,
 )
-from floe_compiler.sinks.delivery import WriteContext, plan
+from floe_compiler.sinks.delivery import DELIVERED, FAILED, SKIPPED, UNKNOWN, WriteContext
 from floe_compiler.sinks.payload import apply_field_mapping, row_span
 from floe_compiler.sinks.registry import UnknownSinkTypeError, connector_for
 
@@ -68,6 +75,7 @@ class RunOptions:
     catalog: dict[str, str]  # pyiceberg catalog properties
     secrets_root: Path
     dry_run: bool = False
+    stop: threading.Event | None = None  # set by SIGINT/SIGTERM: stop after the batch in flight
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,22 @@ class BatchReport:
     bytes: int  # sent; in a dry run, that would be sent
     result: EgressResult
 
+    @property
+    def status(self) -> str:
+        """delivered, skipped (already delivered), failed, unknown (sent, no answer), planned."""
+        default = DELIVERED if self.result.success else FAILED
+        return str(getattr(self.result, "status", default) or default)
+
+    @property
+    def rows_skipped(self) -> int:
+        return int(getattr(self.result, "rows_skipped", 0))
+
     def as_dict(self) -> dict[str, Any]:
         return {"ordinal": self.ordinal, "first_row": self.first_row, "rows": self.rows,
-                "rows_delivered": self.result.rows_delivered, "bytes": self.bytes,
+                "status": self.status, "rows_delivered": self.result.rows_delivered,
+                "rows_skipped": self.rows_skipped, "bytes": self.bytes,
+                "attempts": int(getattr(self.result, "attempts", 1)),
+                "retries": list(getattr(self.result, "retries", [])),
                 "checksum": self.result.checksum,
                 "idempotency_key": self.result.idempotency_key,
                 "success": self.result.success}
@@ -96,11 +117,21 @@ class DestinationReport:
     snapshot_id: int | None = None
     rows_read: int = 0
     batches: list[BatchReport] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(b.rows_skipped for b in self.batches)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "sink_type": self.sink_type, **asdict(self.result),
+        result = {k: v for k, v in asdict(self.result).items()
+                  if k in EgressResult.__dataclass_fields__}
+        return {"name": self.name, "sink_type": self.sink_type, **result,
+                "rows_skipped": self.rows_skipped,
+                "skipped_batches": [b.ordinal for b in self.batches if b.status == SKIPPED],
                 "source_table": self.source_table, "snapshot_id": self.snapshot_id,
                 "rows_read": self.rows_read, "dry_run": self.dry_run,
+                "interrupted": self.interrupted,
                 "batches": [b.as_dict() for b in self.batches]}
 
 
@@ -110,15 +141,17 @@ class RunReport:
     product: dict[str, Any]
     dry_run: bool
     destinations: list[DestinationReport]
+    interrupted_by: str | None = None  # "SIGINT" or "SIGTERM"
 
     @property
     def success(self) -> bool:
-        return all(d.result.success for d in self.destinations)
+        return self.interrupted_by is None and all(d.result.success for d in self.destinations)
 
     def as_dict(self) -> dict[str, Any]:
         return {"artifact": self.artifact,
                 "product": {k: self.product.get(k) for k in ("name", "version")},
                 "dry_run": self.dry_run, "success": self.success,
+                "interrupted_by": self.interrupted_by,
                 "destinations": [d.as_dict() for d in self.destinations]}
 
 
@@ -133,7 +166,12 @@ def run_artifact(artifact: Artifact, names: Iterable[str], options: RunOptions,
                             f"(destinations: {', '.join(known) or 'none'})")
     chosen = [d for d in artifact.destinations if not wanted or d.name in wanted]
     catalogs: dict[tuple[tuple[str, Any], ...], Any] = {}
-    reports = [run_destination(d, options, progress or NoProgress(), catalogs) for d in chosen]
+    reports = []
+    for chosen_destination in chosen:
+        if options.stop is not None and options.stop.is_set():
+            break  # interrupted: no further destination starts
+        reports.append(run_destination(chosen_destination, options, progress or NoProgress(),
+                                       catalogs))
     return RunReport(str(artifact.path), artifact.product, options.dry_run, reports)
 
 
@@ -163,7 +201,8 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
                 field_mapping=None,  # applied here, so connectors receive destination names
                 retry_config=destination.retry_config,
                 batch_size=batch_size))
-        _stream(destination, connector, table, sink, batch_size, progress, report)
+        _stream(destination, connector, table, sink, batch_size, progress, report,
+                options.stop)
         report.result = _combine(report)
     except Exception as exc:  # one destination's failure must not stop the others
         if os.environ.get("FLOE_DEBUG"):
@@ -191,7 +230,8 @@ def _load_table(catalog: Any, name: str, config: dict[str, Any]) -> Any:
 
 
 def _stream(destination: Destination, connector: SinkConnector, table: Any, sink: Any,
-            batch_size: int, progress: Progress, report: DestinationReport) -> None:
+            batch_size: int, progress: Progress, report: DestinationReport,
+            stop: threading.Event | None = None) -> None:
     """Read the current snapshot in batches and write each one (plan it, with no sink).
 
     Stops at the first batch that fails, then counts the rows it did not send.
@@ -206,12 +246,21 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                        f"{destination.source_table} does not have (it has: {', '.join(columns)})")
     reader = read_batches(table, tuple(mapping) if mapping else ("*",), report.snapshot_id)
     progress.start(destination.name, _total_rows(snapshot))
+    # Batches are written from one worker thread: signal handlers run only in the main
+    # thread, which then just waits; a driver (ADBC) that traps SIGINT during its calls
+    # in the main thread never sees it, and the batch in flight finishes or rolls back.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
     try:
         batches = rebatch(reader, batch_size)
         for ordinal, batch in enumerate(batches):
+            if stop is not None and stop.is_set():
+                report.interrupted = True
+                report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
+                break
             data = apply_field_mapping(batch, mapping)
-            context = WriteContext(destination.name, report.snapshot_id, ordinal)
-            result, size = _write(connector, sink, data, context, batch_size)
+            context = WriteContext(destination.name, report.snapshot_id, ordinal, stop)
+            result, size = writer.submit(_write, connector, sink, data, context,
+                                         batch_size).result()
             report.batches.append(BatchReport(ordinal, report.rows_read, data.num_rows, size,
                                               result))
             report.rows_read += data.num_rows
@@ -220,6 +269,7 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 report.rows_read += sum(b.num_rows for b in batches)
                 break
     finally:
+        writer.shutdown()
         progress.finish()
 
 
@@ -255,13 +305,18 @@ def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteCo
     report, from the same encoding, without connecting to anything.
     """
     if sink is None:
-        planned = plan(data.to_pylist(), context, batch_size)
-        return EgressResult(success=True, checksum=planned.checksum,
-                            idempotency_key=planned.idempotency_key), planned.bytes
+        predict = getattr(connector, "predict", None)
+        if not callable(predict):  # a connector that cannot predict: rows only
+            return EgressResult(success=True), 0
+        planned: EgressResult = predict(data, destination=context.destination,
+                                        snapshot_id=context.snapshot_id,
+                                        batch_ordinal=context.batch_ordinal,
+                                        batch_size=batch_size)
+        return dataclasses.replace(planned, bytes_transmitted=0), planned.bytes_transmitted
     try:
         result = connector.write(sink, data, destination=context.destination,
                                  snapshot_id=context.snapshot_id,
-                                 batch_ordinal=context.batch_ordinal)
+                                 batch_ordinal=context.batch_ordinal, stop=context.stop)
     except Exception as exc:  # a connector bug fails its batch; earlier batches still count
         if os.environ.get("FLOE_DEBUG"):
             raise
@@ -276,14 +331,22 @@ def _combine(report: DestinationReport) -> EgressResult:
     """
     batches = report.batches
     if not batches:
-        return EgressResult(success=False)
+        return EgressResult(success=False, errors=[
+            "interrupted before the first batch"] if report.interrupted else [])
     results = [b.result for b in batches]
     delivered = sum(r.rows_delivered for r in results)
+    done = delivered + report.rows_skipped
     errors: list[str] = []
     failed = next((b for b in batches if not b.result.success), None)
+    if failed is None and report.interrupted:
+        rest = sum(b.rows for b in batches)
+        errors.append(f"interrupted: {row_span(rest, report.rows_read - rest)} not sent "
+                      "(rerun to resume)")
     if failed is not None:
-        undelivered = report.rows_read - delivered
-        errors.append(f"{'partial: ' if delivered else ''}{undelivered} rows failed")
+        undelivered = report.rows_read - done
+        errors.append(f"{'partial: ' if done else ''}{undelivered} rows failed"
+                      + (f" ({failed.rows} of them unknown: sent, no answer)"
+                         if failed.status == UNKNOWN else ""))
         where = f"batch {failed.ordinal} ({row_span(failed.first_row, failed.rows)})"
         errors += [f"{where}: {e}" for e in failed.result.errors] or [f"{where}: failed"]
         rest = failed.first_row + failed.rows
@@ -291,7 +354,7 @@ def _combine(report: DestinationReport) -> EgressResult:
             errors.append(f"{row_span(rest, report.rows_read - rest)}: not sent after the failure")
     keys = sha256_hex("\n".join(r.idempotency_key for r in results).encode())
     return EgressResult(
-        success=failed is None,
+        success=failed is None and not report.interrupted,
         rows_delivered=delivered,
         bytes_transmitted=sum(r.bytes_transmitted for r in results),
         checksum=sha256_hex("\n".join(r.checksum for r in results).encode()),

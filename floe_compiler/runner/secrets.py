@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from floe_compiler.credentials import mask_values
+from floe_compiler.display import printable
+from floe_compiler.reading import TooLarge, read_bounded
 
 DEFAULT_SECRETS_ROOT = Path("/var/run/secrets/floe")
 SECRETS_DIR_VARIABLE = "FLOE_SECRETS_DIR"
+MAX_SECRET_BYTES = 1024 * 1024  # Kubernetes' limit for a whole Secret
 
 
 class SecretError(Exception):
@@ -49,13 +52,17 @@ def read_secret(ref: str, root: Path) -> Secret:
     for entry in sorted(p for p in directory.iterdir() if not p.name.startswith(".")):
         if not entry.is_file():
             continue
+        key = printable(entry.name)
         try:
-            text = entry.read_text(encoding="utf-8")
+            text = read_bounded(entry, MAX_SECRET_BYTES).decode("utf-8")
+        except TooLarge:
+            raise SecretError(f"secret '{ref}': key '{key}' is larger than {MAX_SECRET_BYTES} "
+                              "bytes, the most a Kubernetes Secret holds") from None
         except UnicodeDecodeError:
-            raise SecretError(f"secret '{ref}': key '{entry.name}' is not UTF-8 text") from None
+            raise SecretError(f"secret '{ref}': key '{key}' is not UTF-8 text") from None
         except OSError as exc:
             raise SecretError(
-                f"secret '{ref}': cannot read key '{entry.name}': {exc.strerror}") from None
+                f"secret '{ref}': cannot read key '{key}': {exc.strerror}") from None
         # `kubectl create secret --from-file` keeps an editor's final newline.
         values[entry.name] = text.rstrip("\r\n")
     if not values:

@@ -58,7 +58,10 @@ class SinkConnector(ABC):
 
     - `destination` (str): the destination's name in floe.yaml;
     - `snapshot_id` (int | None): the Iceberg snapshot the rows were read from;
-    - `batch_ordinal` (int): 0, 1, 2, ... for each batch of one run.
+    - `batch_ordinal` (int): 0, 1, 2, ... for each batch of one run;
+    - `stop` (threading.Event): set when the run is interrupted (SIGINT/SIGTERM); a
+      connector should end waits (retry backoff) early and let the batch in flight
+      finish or roll back.
 
     Derive `EgressResult.idempotency_key` from them and the payload hash
     (`floe_compiler.sinks.assurance.idempotency_key`), so that a rerun sends the same keys.

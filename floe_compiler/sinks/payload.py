@@ -1,28 +1,18 @@
-"""Rows as they travel: field mapping, chunking, and the canonical JSON encoding.
-
-Both built-in connectors encode rows the same way (the REST sink sends these bytes;
-the SQL sink checksums them), so `floe run --dry-run` can predict the checksum and
-idempotency key of every batch without connecting anywhere.
-"""
+"""Rows as they travel: field mapping, and the JSON encoding the REST sink sends."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import decimal
-import json
-import math
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from floe_compiler.sinks.base import SinkConfigurationError
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-Record = dict[str, Any]
-
 
 def apply_field_mapping(data: pa.Table, mapping: Mapping[str, str] | None) -> pa.Table:
     """Rename source columns to destination fields; columns not in the mapping are dropped."""
@@ -41,30 +31,30 @@ def apply_field_mapping(data: pa.Table, mapping: Mapping[str, str] | None) -> pa
     return data.select(list(mapping)).rename_columns(targets)
 
 
-def chunks(records: list[Record], size: int | None) -> Iterator[tuple[int, list[Record]]]:
-    """(index of the first row, rows) for each chunk of at most `size` rows."""
-    step = size or max(len(records), 1)
-    for start in range(0, len(records), step):
-        yield start, records[start:start + step]
+def encode_json(data: pa.Table) -> bytes:
+    """Compact UTF-8 JSON array of objects, keys in column order (orjson): the bytes sent.
 
-
-def encode(records: list[Record]) -> bytes:
-    """Compact UTF-8 JSON array, keys in column order: the same rows give the same bytes.
-
-    NaN and infinities are written as JavaScript does (`NaN`), which strict JSON
-    parsers refuse: a connector that sends the bytes checks `require_finite` first.
+    Dates and times are ISO 8601, decimals and UUIDs strings, binary base64. Floats
+    must be finite (`require_finite`): JSON has no NaN.
     """
-    return json.dumps(records, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_value).encode("utf-8")
+    import orjson
+
+    return orjson.dumps(data.to_pylist(), default=_json_value)
 
 
-def require_finite(records: list[Record]) -> None:
+def require_finite(data: pa.Table) -> None:
     """Raise ValueError naming the first NaN or infinite float, which JSON cannot carry."""
-    for index, record in enumerate(records):
-        for column, value in record.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{row_span(index, 1)}, column '{column}': {value} has no "
-                                 "JSON form")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if not pa.types.is_floating(column.type) or column.null_count == len(column):
+            continue
+        finite = pc.fill_null(pc.is_finite(column), True)
+        if not pc.all(finite).as_py():
+            index = pc.index(finite, False).as_py()
+            raise ValueError(f"{row_span(index, 1)}, column '{name}': "
+                             f"{column[index].as_py()} has no JSON form")
 
 
 def row_span(start: int, count: int) -> str:
@@ -73,8 +63,6 @@ def row_span(start: int, count: int) -> str:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, bytes):

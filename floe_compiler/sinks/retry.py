@@ -1,20 +1,29 @@
 """Retries with exponential backoff, shared by the built-in connectors.
 
-`retry_config` keys (all optional): `max_attempts` (5), `initial_backoff_seconds` (0.5),
-`max_backoff_seconds` (30), and `max_retry_after_seconds` (60): a server's
-`Retry-After` is honoured even beyond `max_backoff_seconds`, up to this ceiling.
+`retry_config` keys (all optional): `max_attempts` (5, at most 100),
+`initial_backoff_seconds` (0.5), `max_backoff_seconds` (30), and
+`max_retry_after_seconds` (60): a server's `Retry-After` is honoured even beyond
+`max_backoff_seconds`, up to this ceiling. Every wait is at most one hour.
+
+A wait between attempts ends early when the run is interrupted (SIGINT/SIGTERM):
+the failure in hand is then final.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from floe_compiler.diagnostics import did_you_mean
 from floe_compiler.sinks.base import SinkConfigurationError
 
 T = TypeVar("T")
+
+MAX_ATTEMPTS = 100  # beyond this a destination is down, not flaky
+MAX_WAIT_SECONDS = 3600.0
 
 
 class TransientError(Exception):
@@ -26,12 +35,21 @@ class TransientError(Exception):
 
 
 class RetriesExhausted(Exception):
-    """The last transient failure, after every attempt was used."""
+    """The last transient failure, after every attempt was used (or the run was stopped)."""
 
-    def __init__(self, last: BaseException, attempts: int) -> None:
-        super().__init__(f"{last} (gave up after {attempts} attempts)")
+    def __init__(self, last: BaseException, attempts: int, interrupted: bool = False) -> None:
+        why = "interrupted" if interrupted else "gave up"
+        super().__init__(f"{last} ({why} after {attempts} attempt{'s' * (attempts != 1)})")
         self.last = last
         self.attempts = attempts
+
+
+@dataclass
+class Attempts:
+    """What the retries of one action went through, for the report."""
+
+    count: int = 0
+    failures: list[str] = field(default_factory=list)  # why each failed attempt failed
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,13 @@ class RetryPolicy:
                     f"retry_config: unknown key '{key}'"
                     + (f" (did you mean '{guess}'?)" if guess else ""))
             if isinstance(getattr(defaults, key), int):
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-                expected = "an integer >= 1"
+                ok = isinstance(value, int) and not isinstance(value, bool) \
+                    and 1 <= value <= MAX_ATTEMPTS
+                expected = f"an integer from 1 to {MAX_ATTEMPTS}"
             else:
-                ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-                expected = "a number >= 0"
+                ok = isinstance(value, int | float) and not isinstance(value, bool) \
+                    and 0 <= value <= MAX_WAIT_SECONDS
+                expected = f"a number of seconds from 0 to {MAX_WAIT_SECONDS:.0f}"
             if not ok:
                 raise SinkConfigurationError(f"retry_config.{key}: expected {expected}")
             values[key] = value
@@ -67,25 +87,32 @@ class RetryPolicy:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after_seconds)
-        return min(self.initial_backoff_seconds * 2.0 ** (attempt - 1), self.max_backoff_seconds)
+        # 2 ** 60 already exceeds any ceiling: cap the exponent so it never overflows.
+        growth = 2.0 ** min(attempt - 1, 60)
+        return min(self.initial_backoff_seconds * growth, self.max_backoff_seconds)
 
-    def call(self, action: Callable[[], T], retry_on: Callable[[BaseException], bool]) -> T:
+    def call(self, action: Callable[[], T], retry_on: Callable[[BaseException], bool],
+             attempts: Attempts | None = None, stop: threading.Event | None = None,
+             describe: Callable[[BaseException], str] = str) -> T:
         """Run `action`, retrying failures `retry_on` accepts; raise RetriesExhausted at the end.
 
-        Other exceptions propagate at once.
+        Other exceptions propagate at once. `attempts`, when given, counts every try and
+        records each failure as `describe` words it.
         """
-        from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-
-        def wait(state: RetryCallState) -> float:
-            failure = state.outcome.exception() if state.outcome else None
-            retry_after = failure.retry_after if isinstance(failure, TransientError) else None
-            return self.delay(state.attempt_number, retry_after)
-
-        def give_up(state: RetryCallState) -> T:
-            failure = state.outcome.exception() if state.outcome else None
-            assert failure is not None  # only called after a failed attempt
-            raise RetriesExhausted(failure, state.attempt_number) from failure
-
-        retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=wait,
-                            retry=retry_if_exception(retry_on), retry_error_callback=give_up)
-        return retrying(action)
+        record = attempts if attempts is not None else Attempts()
+        for number in range(1, self.max_attempts + 1):
+            record.count += 1
+            try:
+                return action()
+            except Exception as failure:
+                if not retry_on(failure):
+                    raise
+                record.failures.append(describe(failure))
+                if number == self.max_attempts:
+                    raise RetriesExhausted(failure, number) from failure
+                wait = self.delay(number, getattr(failure, "retry_after", None))
+                if stop is None:
+                    time.sleep(wait)
+                elif stop.wait(wait):
+                    raise RetriesExhausted(failure, number, interrupted=True) from failure
+        raise AssertionError("unreachable: max_attempts >= 1")  # pragma: no cover

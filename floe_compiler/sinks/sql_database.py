@@ -1,55 +1,79 @@
-"""`sql_database`: insert or upsert rows into a table through SQLAlchemy Core.
+"""`sql_database`: insert or upsert rows into a table, exactly once.
 
 connection_config: `url` (an SQLAlchemy URL, from the secret), `table` (optionally
 `schema.table`), `mode` (`insert` or `upsert`, default insert), `primary_key` (list of
-destination columns; required for upsert, used when creating the table). The table
-is created from the Arrow schema when it does not exist. Each chunk of `batch_size`
-rows is one transaction, so a failure leaves a clean prefix delivered. Upsert uses
-`INSERT ... ON CONFLICT DO UPDATE` (SQLite and PostgreSQL).
+destination columns; required for upsert, used when creating the table),
+`ledger_table` (default `_floe_deliveries`). The table is created from the Arrow
+schema when it does not exist.
 
-The checksum covers the canonical JSON encoding of the delivered rows
-(`floe_compiler.sinks.payload.encode`): the same bytes the REST sink would send.
+SQLite and PostgreSQL URLs are written with ADBC bulk ingest (`sql_adbc`); other
+URLs through SQLAlchemy Core (`sql_alchemy`, insert only). Each chunk of `batch_size`
+rows is one transaction holding its rows and its ledger row (`ledger`), so a failure
+leaves a clean prefix delivered and a rerun skips what is already there.
+
+The checksum of a chunk is the sha256 of its canonical Arrow IPC serialisation
+(`floe_compiler.sinks.assurance.arrow_ipc`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from floe_compiler.sinks.assurance import arrow_ipc
 from floe_compiler.sinks.base import EgressResult, SinkConfig, SinkConfigurationError, SinkConnector
-from floe_compiler.sinks.delivery import Chunk, DeliveryError, WriteContext, deliver
+from floe_compiler.sinks.delivery import (
+    FAILED,
+    Chunk,
+    DeliveryError,
+    EgressOutcome,
+    Sent,
+    WriteContext,
+    deliver,
+)
+from floe_compiler.sinks.ledger import DEFAULT_LEDGER_TABLE, LedgerRow
 from floe_compiler.sinks.payload import apply_field_mapping
-from floe_compiler.sinks.retry import RetriesExhausted, RetryPolicy
+from floe_compiler.sinks.retry import Attempts, RetriesExhausted, RetryPolicy
+from floe_compiler.sinks.sql_errors import describe, is_transient
+from floe_compiler.sinks.sql_names import check_identifier, quote, split_table
 
 SINK_TYPE = "sql_database"
 MODES = ("insert", "upsert")
 UPSERT_DIALECTS = ("sqlite", "postgresql")
-T = TypeVar("T")
+
+
+class SqlWriter(Protocol):
+    """Writes chunks to one table, each in one transaction with its ledger row."""
+
+    def prepare(self, schema: pa.Schema) -> None: ...
+    def write(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # False: already delivered
+    def reset(self) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass
 class SqlSink:
-    engine: sa.Engine
-    table_name: str
-    schema: str | None
+    writer: SqlWriter
+    dialect: str
+    target: str  # the configured `table`, as the ledger records it
     mode: str
     primary_key: list[str]
     field_mapping: dict[str, str] | None
     batch_size: int | None
     retry: RetryPolicy
-    table: sa.Table | None = field(default=None, repr=False)  # resolved on first write
+    identifier_limit: int | None = None  # bytes; None: the dialect's known limit, if any
+    prepared: pa.Schema | None = None
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.writer.close()
 
 
 class SqlDatabaseConnector(SinkConnector):
-    """Writes to any database SQLAlchemy reaches; upserts on SQLite and PostgreSQL."""
+    """Writes to SQLite and PostgreSQL through ADBC, to other databases through SQLAlchemy."""
 
     def list_available_sinks(self) -> list[str]:
         return [SINK_TYPE]
@@ -59,8 +83,8 @@ class SqlDatabaseConnector(SinkConnector):
             raise SinkConfigurationError(
                 f"sql_database cannot serve sink_type '{config.sink_type}'")
         settings = config.connection_config
-        url = _required_str(settings, "url", "an SQLAlchemy URL, from the connection secret")
-        table = _required_str(settings, "table", "the destination table name")
+        url = _url(_required_str(settings, "url", "an SQLAlchemy URL, from the connection secret"))
+        table = _required_str(settings, "table", "the destination table name", strip=False)
         mode = settings.get("mode", "insert")
         if mode not in MODES:
             raise SinkConfigurationError(f"config.mode must be one of {', '.join(MODES)}")
@@ -69,14 +93,37 @@ class SqlDatabaseConnector(SinkConnector):
             raise SinkConfigurationError("config.primary_key must be a list of column names")
         if mode == "upsert" and not primary_key:
             raise SinkConfigurationError("config.primary_key is required with mode: upsert")
-        engine = _engine(url)
-        if mode == "upsert" and engine.dialect.name not in UPSERT_DIALECTS:
+        ledger_name = settings.get("ledger_table", DEFAULT_LEDGER_TABLE)
+        if not isinstance(ledger_name, str):
+            raise SinkConfigurationError("config.ledger_table must be a table name")
+        from floe_compiler.sinks.sql_adbc import AdbcWriter, adbc_dialect
+
+        dialect = adbc_dialect(url)
+        engine = None if dialect else _engine(url)
+        if engine is not None:
+            dialect = engine.dialect.name
+        assert dialect is not None
+        if mode == "upsert" and dialect not in UPSERT_DIALECTS:
             raise SinkConfigurationError(
                 f"mode: upsert is supported on {' and '.join(UPSERT_DIALECTS)}, not "
-                f"{engine.dialect.name}; use mode: insert")
-        schema, _, name = table.rpartition(".")
-        return SqlSink(engine, name, schema or None, mode, primary_key, config.field_mapping,
-                       config.batch_size, RetryPolicy.from_config(config.retry_config))
+                f"{dialect}; use mode: insert")
+        limit = engine.dialect.max_identifier_length if engine is not None else None
+        schema, name = split_table(table, "config.table", dialect, limit)
+        ledger_schema, ledger_table = split_table(ledger_name, "config.ledger_table", dialect,
+                                                  limit)
+        for column in primary_key:
+            check_identifier(column, "config.primary_key column", dialect, limit)
+        writer: SqlWriter
+        if engine is None:
+            writer = AdbcWriter(url, dialect, schema, name, ledger_schema, ledger_table, mode,
+                                primary_key)
+        else:
+            from floe_compiler.sinks.sql_alchemy import AlchemyWriter
+
+            writer = AlchemyWriter(engine, schema, name, ledger_schema, ledger_table,
+                                   primary_key)
+        return SqlSink(writer, dialect, table, mode, primary_key, config.field_mapping,
+                       config.batch_size, RetryPolicy.from_config(config.retry_config), limit)
 
     def write(self, sink: Any, data: pa.Table, **kwargs: Any) -> EgressResult:
         if not isinstance(sink, SqlSink):
@@ -84,99 +131,102 @@ class SqlDatabaseConnector(SinkConnector):
         context = WriteContext.from_kwargs(kwargs)
         data = apply_field_mapping(data, sink.field_mapping)
         try:
-            table = _retrying(sink, lambda: self._table(sink, data.schema))
+            for column in data.column_names:
+                check_identifier(column, "column name", sink.dialect, sink.identifier_limit)
+            if sink.prepared is None or sink.prepared != data.schema:
+                _retrying(sink, lambda: sink.writer.prepare(data.schema), context, Attempts())
+                sink.prepared = data.schema
         except (SinkConfigurationError, DeliveryError) as exc:
-            return EgressResult(success=False, errors=[
-                f"{data.num_rows} rows failed", f"table {_qualified(sink)}: {exc}"])
-        statement = _statement(sink, table, data.column_names)
+            return EgressOutcome(success=False, status=FAILED, errors=[
+                f"{data.num_rows} rows failed", f"table {sink.target}: {exc}"])
 
-        def send(chunk: Chunk) -> list[str]:
-            def transaction() -> None:
-                with sink.engine.begin() as connection:
-                    connection.execute(statement, chunk.records)
+        def send(chunk: Chunk) -> Sent:
+            attempts = Attempts()
+            row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
+                            context.snapshot_id, context.batch_ordinal, chunk.rows,
+                            chunk.checksum)
+            written = _retrying(sink, lambda: sink.writer.write(chunk, row), context, attempts)
+            # Found in the ledger on a retry: an earlier attempt of this write committed
+            # it (its COMMIT reply was lost), so this run delivered it.
+            skipped = not written and attempts.count == 1
+            return Sent(skipped=skipped, attempts=attempts.count, retries=attempts.failures)
 
-            _retrying(sink, transaction)
-            return []
-
-        return deliver(data.to_pylist(), context, sink.batch_size, send)
+        return deliver(data, context, sink.batch_size, arrow_ipc, send)
 
     def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
         return dict(catalog_config)
 
-    def _table(self, sink: SqlSink, schema: pa.Schema) -> sa.Table:
-        """The destination table: reflected if it exists, else created from `schema`."""
-        if sink.table is None:
-            metadata = sa.MetaData(schema=sink.schema)
-            if sa.inspect(sink.engine).has_table(sink.table_name, schema=sink.schema):
-                sink.table = sa.Table(sink.table_name, metadata, autoload_with=sink.engine)
-            else:
-                sink.table = _table_from_arrow(sink, metadata, schema)
-                sink.table.create(sink.engine, checkfirst=True)
-        missing = [n for n in [*schema.names, *sink.primary_key] if n not in sink.table.c]
-        if missing:
-            raise SinkConfigurationError(
-                f"has no column(s) {', '.join(dict.fromkeys(missing))}")
-        return sink.table
+    def predict(self, data: pa.Table, **kwargs: Any) -> EgressResult:
+        """The checksum and key a write of `data` would report, without connecting."""
+        from floe_compiler.sinks.delivery import plan
+
+        context = WriteContext.from_kwargs(kwargs)
+        planned = plan(data, context, kwargs.get("batch_size"), arrow_ipc)
+        return EgressOutcome(success=True, checksum=planned.checksum,
+                             idempotency_key=planned.idempotency_key,
+                             bytes_transmitted=planned.bytes, status="planned")
 
 
-def _statement(sink: SqlSink, table: sa.Table, columns: list[str]) -> Any:
-    if sink.mode == "insert":
-        return sa.insert(table)
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    statement: Any = (postgresql if sink.engine.dialect.name == "postgresql" else sqlite
-                      ).insert(table)
-    updates = {c: statement.excluded[c] for c in columns if c not in sink.primary_key}
-    if not updates:
-        return statement.on_conflict_do_nothing(index_elements=sink.primary_key)
-    return statement.on_conflict_do_update(index_elements=sink.primary_key, set_=updates)
-
-
-def _table_from_arrow(sink: SqlSink, metadata: sa.MetaData, schema: pa.Schema) -> sa.Table:
-    missing = [c for c in sink.primary_key if c not in schema.names]
+def column_ddl(dialect: str, table: str, schema: pa.Schema, primary_key: list[str]) -> str:
+    """CREATE TABLE for an Arrow schema, with NOT NULL and the primary key."""
+    missing = [c for c in primary_key if c not in schema.names]
     if missing:
         raise SinkConfigurationError(
             f"primary_key column(s) {', '.join(missing)} are not among the columns sent "
             f"({', '.join(schema.names)})")
-    columns = [sa.Column(f.name, _sql_type(f),
-                         nullable=f.nullable and f.name not in sink.primary_key)
+    columns = [f"{quote(f.name)} {sql_type(dialect, f)}"
+               + ("" if f.nullable and f.name not in primary_key else " NOT NULL")
                for f in schema]
-    constraints = [sa.PrimaryKeyConstraint(*sink.primary_key)] if sink.primary_key else []
-    return sa.Table(sink.table_name, metadata, *columns, *constraints)
+    if primary_key:
+        columns.append(f"PRIMARY KEY ({', '.join(quote(c) for c in primary_key)})")
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})"
 
 
-def _sql_type(column: pa.Field) -> Any:
+def sql_type(dialect: str, column: pa.Field) -> str:
     kind = column.type
     types = pa.types
+    postgres = dialect == "postgresql"
     if types.is_boolean(kind):
-        return sa.Boolean()
+        return "BOOLEAN"
     if types.is_int8(kind) or types.is_int16(kind) or types.is_uint8(kind):
-        return sa.SmallInteger()
+        return "SMALLINT"
     if types.is_int32(kind) or types.is_uint16(kind):
-        return sa.Integer()
+        return "INTEGER"
     if types.is_int64(kind) or types.is_uint32(kind):
-        return sa.BigInteger()
+        return "BIGINT"
     if types.is_uint64(kind):
-        return sa.Numeric(20, 0)
+        return "NUMERIC(20, 0)"
+    if types.is_float32(kind):
+        return "REAL"
     if types.is_floating(kind):
-        return sa.Double()
+        return "DOUBLE PRECISION" if postgres else "FLOAT"
     if types.is_decimal(kind):
-        return sa.Numeric(kind.precision, kind.scale)
+        return f"NUMERIC({kind.precision}, {kind.scale})"
     if types.is_string(kind) or types.is_large_string(kind):
-        return sa.Text()
+        return "TEXT"
     if types.is_binary(kind) or types.is_large_binary(kind) or types.is_fixed_size_binary(kind):
-        return sa.LargeBinary()
+        return "BYTEA" if postgres else "BLOB"
     if types.is_date(kind):
-        return sa.Date()
+        return "DATE"
     if types.is_timestamp(kind):
-        return sa.DateTime(timezone=kind.tz is not None)
+        if postgres:
+            return "TIMESTAMPTZ" if kind.tz is not None else "TIMESTAMP"
+        return "DATETIME"
     if types.is_time(kind):
-        return sa.Time()
+        return "TIME"
     raise SinkConfigurationError(
         f"column '{column.name}' has type {kind}, which sql_database cannot create")
 
 
-def _engine(url: str) -> sa.Engine:
+def _url(text: str) -> sa.URL:
+    try:
+        return sa.make_url(text)
+    except (sa_exc.ArgumentError, ValueError):
+        raise SinkConfigurationError(
+            "connection secret key 'url' is not a valid SQLAlchemy URL") from None
+
+
+def _engine(url: sa.URL) -> sa.Engine:
     try:
         # hide_parameters: row values never appear in error messages.
         return sa.create_engine(url, hide_parameters=True)
@@ -189,38 +239,49 @@ def _engine(url: str) -> sa.Engine:
             "connection secret key 'url' is not a valid SQLAlchemy URL") from None
 
 
-def _required_str(settings: dict[str, Any], key: str, what: str) -> str:
+def _required_str(settings: dict[str, Any], key: str, what: str, strip: bool = True) -> str:
     value = settings.get(key)
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or (strip and not value.strip()):
         raise SinkConfigurationError(f"sql_database needs '{key}' ({what})")
     return value
 
 
-def _retrying(sink: SqlSink, action: Callable[[], T]) -> T:
-    """Run a database action under the sink's retry policy; failures become DeliveryError."""
+def _retrying(sink: SqlSink, action: Any, context: WriteContext, attempts: Attempts) -> Any:
+    """Run a database action under the sink's retry policy; failures become DeliveryError.
+
+    Only transient failures are retried; after any failure the writer rolls back (or
+    reconnects), so each attempt starts a fresh transaction.
+    """
+    def attempt() -> Any:
+        try:
+            return action()
+        except Exception:
+            sink.writer.reset()
+            raise
+
     try:
-        return sink.retry.call(action, retry_on=_transient)
+        return sink.retry.call(attempt, retry_on=is_transient, attempts=attempts,
+                               stop=context.stop, describe=describe)
     except RetriesExhausted as exc:
-        raise DeliveryError(f"{describe(exc.last)} (gave up after {exc.attempts} "
-                            "attempts)") from exc
-    except sa_exc.SQLAlchemyError as exc:
-        raise DeliveryError(describe(exc)) from exc
+        why = str(exc).rpartition(" (")[2]
+        raise DeliveryError(f"{describe(exc.last)} ({why}", attempts=attempts.count,
+                            retries=attempts.failures[:-1]) from exc
+    except SinkConfigurationError:
+        raise
+    except (sa_exc.SQLAlchemyError, pa.ArrowException) as exc:
+        raise DeliveryError(_arrow_or_db(exc), attempts=attempts.count,
+                            retries=attempts.failures) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("adbc_driver_manager"):
+            raise DeliveryError(describe(exc), attempts=attempts.count,
+                                retries=attempts.failures) from exc
+        raise
 
 
-def _transient(failure: BaseException) -> bool:
-    """Connection drops, locks and timeouts: PEP 249's OperationalError."""
-    return isinstance(failure, sa_exc.OperationalError)
+def _arrow_or_db(exc: BaseException) -> str:
+    if isinstance(exc, pa.ArrowException):
+        # Arrow quotes the offending value: say what, not which.
+        return (f"{type(exc).__name__}: a value does not fit the table's column type "
+                "(out of range, or of another type)")
+    return describe(exc)
 
-
-def _qualified(sink: SqlSink) -> str:
-    return f"{sink.schema}.{sink.table_name}" if sink.schema else sink.table_name
-
-
-def describe(failure: BaseException) -> str:
-    """A database error in one line: the driver's message without the SQL statement."""
-    if isinstance(failure, sa_exc.DBAPIError) and failure.orig is not None:
-        detail = " ".join(str(failure.orig).split())
-        message = f"{type(failure.orig).__name__}: {detail}"
-    else:
-        message = " ".join(str(failure).split("\n[SQL")[0].split())
-    return message if len(message) <= 300 else message[:297] + "..."

@@ -1,0 +1,174 @@
+"""Arrow bulk ingest for SQLite and PostgreSQL through ADBC (PostgreSQL's is COPY).
+
+One transaction per chunk: claim its key in the ledger, write its rows, commit.
+Insert mode appends the Arrow chunk to the table (on PostgreSQL, cast first to the
+table's own column types, which binary COPY requires). Upsert ingests the chunk
+into a temporary table, then merges it with `INSERT ... SELECT ... ON CONFLICT DO
+UPDATE`, in the same transaction as the ledger row. Rows never become Python
+objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from floe_compiler.sinks import ledger
+from floe_compiler.sinks.base import SinkConfigurationError
+from floe_compiler.sinks.delivery import Chunk
+from floe_compiler.sinks.sql_names import qualified, quote
+
+# URL drivers ADBC stands in for: a URL naming another driver keeps SQLAlchemy.
+ADBC_DRIVERS = {
+    "sqlite": {"", "pysqlite"},
+    "postgresql": {"", "psycopg", "psycopg2", "psycopg2cffi", "pg8000", "asyncpg"},
+}
+# PostgreSQL types binary COPY accepts from the Arrow type ADBC reads them as.
+_APPENDABLE_PG_TYPES = frozenset({"bool", "int2", "int4", "int8", "float4", "float8", "text",
+                                  "varchar", "bytea", "date", "timestamp", "timestamptz"})
+
+
+def adbc_dialect(url: sa.URL) -> str | None:
+    """'sqlite' or 'postgresql' when ADBC writes to `url`; None to keep SQLAlchemy."""
+    backend, _, driver = url.drivername.partition("+")
+    return backend if driver in ADBC_DRIVERS.get(backend, ()) else None
+
+
+class AdbcWriter:
+    def __init__(self, url: sa.URL, dialect: str, schema: str | None, table: str,
+                 ledger_schema: str | None, ledger_table: str, mode: str,
+                 primary_key: list[str]) -> None:
+        self.url = url
+        self.dialect = dialect
+        self.schema, self.table = schema, table
+        self.ledger_schema, self.ledger_table = ledger_schema, ledger_table
+        self.mode = mode
+        self.primary_key = primary_key
+        self._connection: Any = None
+        self._append_schema: pa.Schema | None = None  # None: merge through a staging table
+        self._columns: list[str] = []
+
+    # -- connection -------------------------------------------------------------------
+
+    def connection(self) -> Any:
+        if self._connection is None:
+            if self.dialect == "sqlite":
+                import adbc_driver_sqlite.dbapi as sqlite
+
+                self._connection = sqlite.connect(self.url.database or ":memory:")
+                with self._connection.cursor() as cursor:
+                    cursor.execute("PRAGMA busy_timeout = 5000")  # wait for other writers
+            else:
+                import adbc_driver_postgresql.dbapi as postgresql
+
+                uri = self.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False)
+                self._connection = postgresql.connect(uri)
+        return self._connection
+
+    def reset(self) -> None:
+        """After a failure: roll back, or drop a connection that is gone."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.rollback()
+        except Exception:  # the connection is broken: a fresh one next time
+            self.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close
+                connection.close()
+
+    # -- table ------------------------------------------------------------------------
+
+    def prepare(self, schema: pa.Schema) -> None:
+        """Create the ledger and (if missing) the table; check the columns exist."""
+        from floe_compiler.sinks.sql_database import column_ddl
+
+        connection = self.connection()
+        with connection.cursor() as cursor:
+            cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
+                                             self.ledger_table))
+            existing = self._table_schema(cursor)
+            if existing is None:
+                cursor.execute(column_ddl(self.dialect, qualified(self.schema, self.table),
+                                          schema, self.primary_key))
+                existing = self._table_schema(cursor)
+                assert existing is not None
+        connection.commit()
+        missing = [n for n in [*schema.names, *self.primary_key] if n not in existing.names]
+        if missing:
+            raise SinkConfigurationError(f"has no column(s) {', '.join(dict.fromkeys(missing))}")
+        self._columns = list(schema.names)
+        self._append_schema = self._appendable(existing, schema)
+
+    def _table_schema(self, cursor: Any) -> pa.Schema | None:
+        if self.dialect == "postgresql":
+            cursor.execute("SELECT to_regclass($1) IS NOT NULL",
+                           (qualified(self.schema, self.table),))
+        else:
+            master = f"{quote(self.schema)}.sqlite_master" if self.schema else "sqlite_master"
+            cursor.execute(f"SELECT count(*) > 0 FROM {master} WHERE type IN ('table', 'view') "
+                           "AND name = ?", (self.table,))
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f"SELECT * FROM {qualified(self.schema, self.table)} WHERE 1 = 0")
+        schema: pa.Schema = cursor.fetch_arrow_table().schema
+        return schema
+
+    def _appendable(self, existing: pa.Schema, sent: pa.Schema) -> pa.Schema | None:
+        """The schema to cast a chunk to before appending it; None to merge instead."""
+        if self.mode == "upsert":
+            return None
+        if self.dialect == "sqlite":
+            return sent  # dynamic typing: any Arrow type goes in as is
+        fields = []
+        for name in sent.names:
+            field = existing.field(name)
+            kind = (field.metadata or {}).get(b"POSTGRESQL:type", b"").decode()
+            if kind not in _APPENDABLE_PG_TYPES:
+                return None
+            fields.append(field.remove_metadata())
+        return pa.schema(fields)
+
+    # -- one chunk, one transaction ---------------------------------------------------
+
+    def write(self, chunk: Chunk, row: ledger.LedgerRow) -> bool:
+        """Claim the key and write the rows in one transaction; False if already delivered."""
+        connection = self.connection()
+        with connection.cursor() as cursor:
+            cursor.execute(ledger.claim_sql(self.dialect, self.ledger_schema,
+                                            self.ledger_table), row.params())
+            if not cursor.fetchall():
+                connection.rollback()
+                return False
+            if chunk.rows:
+                if self._append_schema is not None:
+                    data = chunk.data.cast(self._append_schema)
+                    cursor.adbc_ingest(self.table, data, mode="append",
+                                       db_schema_name=self.schema)
+                else:
+                    self._merge(cursor, chunk.data)
+        connection.commit()
+        return True
+
+    def _merge(self, cursor: Any, data: pa.Table) -> None:
+        stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"
+        cursor.adbc_ingest(stage, data, mode="create", temporary=True)
+        columns = ", ".join(quote(c) for c in self._columns)
+        statement = (f"INSERT INTO {qualified(self.schema, self.table)} ({columns}) "
+                     f"SELECT {columns} FROM {quote(stage)} WHERE true")
+        if self.mode == "upsert":
+            keys = ", ".join(quote(c) for c in self.primary_key)
+            updates = [f"{quote(c)} = excluded.{quote(c)}" for c in self._columns
+                       if c not in self.primary_key]
+            statement += (f" ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}"
+                          if updates else f" ON CONFLICT ({keys}) DO NOTHING")
+        cursor.execute(statement)
+        cursor.execute(f"DROP TABLE {quote(stage)}")

@@ -1,0 +1,246 @@
+"""Exactly-once delivery, tried as an operator would: kill -9 a real `floe run` mid-run
+and rerun it, lose the reply to COMMIT on the wire, interrupt with SIGINT/SIGTERM.
+Real SQLite files, a real PostgreSQL cluster, a real TCP proxy on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import Lakehouse, Secrets, destination, write_artifact
+
+ROWS = 30_000
+BATCH = 100  # 300 batches: a run lasts long enough to be interrupted mid-way
+FLOE = Path(sys.executable).parent / "floe"
+
+
+@dataclass
+class Target:
+    url: str  # SQLAlchemy URL, as the secret holds it
+    table: str
+
+    def count(self, sql: str) -> int:
+        engine = sa.create_engine(self.url, connect_args=(
+            {"timeout": 10} if self.url.startswith("sqlite") else {}))
+        try:
+            with engine.connect() as connection:
+                return int(connection.execute(sa.text(sql)).scalar_one())
+        except sa.exc.SQLAlchemyError:
+            return 0  # not created yet, or locked by the writer for a moment
+        finally:
+            engine.dispose()
+
+    def rows(self) -> tuple[int, int]:
+        """(rows, distinct customer ids) in the destination table."""
+        return (self.count(f'SELECT count(*) FROM "{self.table}"'),
+                self.count(f'SELECT count(DISTINCT customer_id) FROM "{self.table}"'))
+
+    def delivered_batches(self) -> int:
+        return self.count("SELECT count(*) FROM _floe_deliveries "
+                          f"WHERE target_table = '{self.table}'")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    if request.param == "sqlite":
+        yield Target(f"sqlite:///{tmp_path / 'dest.db'}", "customers")
+    else:
+        yield Target(request.getfixturevalue("postgres_server"),
+                     request.getfixturevalue("postgres_table"))
+
+
+def start_run(tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets, target: Target,
+              mode: str, url: str | None = None) -> Callable[[], subprocess.Popen[str]]:
+    """Seed the source, write the artifact and secret; return a function starting `floe run`."""
+    lakehouse.seed(rows=ROWS)
+    secrets("warehouse-export-secret", {"url": url or target.url})
+    config: dict[str, Any] = {"table": target.table, "mode": mode}
+    if mode == "upsert":
+        config["primary_key"] = ["customer_id"]
+    artifact = write_artifact(tmp_path / "a.json", destination(config=config, batch_size=BATCH))
+
+    def popen() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(FLOE), "run", "--artifact", str(artifact), *lakehouse.options],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            env={**os.environ, "FLOE_SECRETS_DIR": str(tmp_path / "secrets")})
+
+    return popen
+
+
+def wait_for_batches(process: subprocess.Popen[str], target: Target, batches: int) -> int:
+    """Poll the ledger (bounded: 60 s) until `batches` are delivered; fail if the run ended."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        delivered = target.delivered_batches()
+        if delivered >= batches:
+            return delivered
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {batches} batches delivered in 60 s")
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, dict[str, Any], str]:
+    stdout, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    return process.returncode, (json.loads(stdout) if stdout.strip() else {}), stderr
+
+
+@pytest.mark.parametrize("mode", ["insert", "upsert"])
+def test_kill_9_mid_run_then_rerun_delivers_every_row_once(
+        mode: str, tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets,
+        target: Target) -> None:
+    popen = start_run(tmp_path, lakehouse, secrets, target, mode)
+    crashed = popen()
+    wait_for_batches(crashed, target, 20)
+    crashed.send_signal(signal.SIGKILL)
+    crashed.wait(timeout=30)
+    committed = target.delivered_batches()
+    assert 20 <= committed < ROWS // BATCH, "the kill must land mid-run"
+    assert target.rows() == (committed * BATCH, committed * BATCH)  # no half batch
+
+    code, report, stderr = finish(popen())
+    assert code == 0, stderr
+    [sent] = report["destinations"]
+    assert sent["rows_skipped"] == committed * BATCH
+    assert sent["skipped_batches"] == list(range(committed))
+    assert sent["rows_delivered"] == ROWS - committed * BATCH
+    assert f"skipped as already delivered in {ROWS // BATCH} batch(es)" in stderr
+    assert target.rows() == (ROWS, ROWS)  # source rows == destination rows, no duplicate
+    assert target.delivered_batches() == ROWS // BATCH
+
+
+@pytest.mark.parametrize(("signal_number", "exit_code"),
+                         [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_prints_what_was_delivered_and_exits_128_plus_the_signal(
+        signal_number: signal.Signals, exit_code: int, tmp_path: Path, lakehouse: Lakehouse,
+        secrets: Secrets) -> None:
+    target = Target(f"sqlite:///{tmp_path / 'dest.db'}", "customers")
+    popen = start_run(tmp_path, lakehouse, secrets, target, "insert")
+    process = popen()
+    wait_for_batches(process, target, 5)
+    process.send_signal(signal_number)
+    code, report, stderr = finish(process)
+    assert code == exit_code, stderr
+    assert "Aborted" not in stderr
+    assert f"interrupted by {signal_number.name}; rerun to resume" in stderr
+    assert (report["success"], report["interrupted_by"]) == (False, signal_number.name)
+    [sent] = report["destinations"]
+    assert sent["interrupted"] is True
+    assert 5 <= len(sent["batches"]) < ROWS // BATCH
+    assert all(b["status"] == "delivered" for b in sent["batches"])  # none cut in half
+    assert target.rows()[0] == sent["rows_delivered"] == BATCH * len(sent["batches"])
+    assert sent["errors"][0].startswith(f"interrupted: rows {sent['rows_delivered'] + 1}-{ROWS} "
+                                        "not sent")
+    code, report, _ = finish(popen())  # and the rerun resumes where it stopped
+    assert code == 0
+    assert report["destinations"][0]["rows_skipped"] == sent["rows_delivered"]
+    assert target.rows() == (ROWS, ROWS)
+
+
+class CommitDropper:
+    """A TCP proxy to PostgreSQL that forwards the `nth` COMMIT, waits for the server's
+    reply, then drops the connection without passing the reply on."""
+
+    def __init__(self, host: str, port: int, nth: int) -> None:
+        self.upstream = (host, port)
+        self.nth = nth
+        self.commits = 0
+        self.dropped = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        host, port = self.upstream
+        if host.startswith("/"):  # pg_virtualenv may hand out a Unix socket directory
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(f"{host}/.s.PGSQL.{port}")
+            return server
+        return socket.create_connection((host, port))
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = self._connect()
+            dropping = threading.Event()
+            threading.Thread(target=self._to_server, args=(client, server, dropping),
+                             daemon=True).start()
+            threading.Thread(target=self._to_client, args=(server, client, dropping),
+                             daemon=True).start()
+
+    def _to_server(self, client: socket.socket, server: socket.socket,
+                   dropping: threading.Event) -> None:
+        try:
+            while data := client.recv(65536):
+                if b"COMMIT\x00" in data:
+                    with self.lock:
+                        self.commits += 1
+                        if self.commits == self.nth:
+                            dropping.set()
+                server.sendall(data)
+        except OSError:
+            pass
+
+    def _to_client(self, server: socket.socket, client: socket.socket,
+                   dropping: threading.Event) -> None:
+        try:
+            while data := server.recv(65536):
+                if dropping.is_set():  # the reply to COMMIT: the server has committed
+                    self.dropped += 1
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        for side in (client, server):
+            with contextlib.suppress(OSError):
+                side.shutdown(socket.SHUT_RDWR)
+            side.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("mode", ["insert", "upsert"])
+def test_lost_commit_reply_is_not_written_twice(mode: str, tmp_path: Path,
+                                                lakehouse: Lakehouse, secrets: Secrets,
+                                                postgres_server: str,
+                                                postgres_table: str) -> None:
+    real = sa.make_url(postgres_server)
+    # COMMIT 1 creates the ledger and the table; 2 is batch 0; drop the reply to 3 (batch 1).
+    proxy = CommitDropper(real.host or "localhost", real.port or 5432, nth=3)
+    through_proxy = real.set(host="127.0.0.1", port=proxy.port)
+    target = Target(postgres_server, postgres_table)
+    popen = start_run(tmp_path, lakehouse, secrets, target, mode,
+                      url=through_proxy.render_as_string(hide_password=False))
+    try:
+        code, report, stderr = finish(popen())
+    finally:
+        proxy.close()
+    assert proxy.dropped == 1, "the proxy must have dropped one COMMIT reply"
+    assert code == 0, stderr
+    [sent] = report["destinations"]
+    lost = sent["batches"][1]
+    assert (lost["status"], lost["attempts"]) == ("delivered", 2)  # found in the ledger
+    assert sent["rows_delivered"] == ROWS and sent["rows_skipped"] == 0
+    assert target.rows() == (ROWS, ROWS)  # the retried batch was not inserted twice
+    assert target.delivered_batches() == ROWS // BATCH
+
