@@ -411,6 +411,7 @@ async def test_hover_shows_the_field_description(editor: Editor, workspace: Path
     row = line_of(SPEC, "sink_type")
     text = await editor.hover(path, row, word(SPEC, row, "sink_type").character + 2)
     assert text == "**sink_type**: Sink connector type."
+    assert await editor.hover(path, row, word(SPEC, row, "rest_api").character) == text
     row = line_of(SPEC, "dependsOn")
     assert "Transforms that must run first." in await editor.hover(path, row, 6)
     await editor.close(path)

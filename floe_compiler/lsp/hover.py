@@ -47,13 +47,13 @@ def _explain(d: types.Diagnostic) -> str:
 
 
 def _field(analysis: Analysis, row: int, column: int) -> str | None:
-    """The description of the key under the cursor."""
+    """The description of the key under the cursor, or of the key whose value it is on."""
     model = MODELS.get(analysis.kind or "")
     lines = analysis.text.splitlines()
     if model is None or row >= len(lines):
         return None
     line = read_line(lines[row])
-    if line is None or line.key is None or not line.content <= column <= line.key_end:
+    if line is None or line.key is None or not line.content <= column <= len(lines[row]):
         return None
     if line.dash is not None:
         mapping = container_at(lines, row, line.dash, item=True)
