@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pygls")
-
-from floe_compiler.lsp.analysis import analyse  # noqa: E402
-from floe_compiler.lsp.completion import complete  # noqa: E402
-from floe_compiler.lsp.convert import to_lsp  # noqa: E402
-from floe_compiler.lsp.definition import definition  # noqa: E402
-from floe_compiler.lsp.hover import hover  # noqa: E402
-from tests.conftest import EXAMPLE  # noqa: E402
+from floe_compiler.lsp.analysis import analyse
+from floe_compiler.lsp.completion import complete
+from floe_compiler.lsp.convert import to_lsp
+from floe_compiler.lsp.definition import definition
+from floe_compiler.lsp.hover import hover
+from tests.conftest import EXAMPLE
 
 
 def every_position(path: Path, text: str) -> int:
