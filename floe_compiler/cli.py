@@ -413,13 +413,13 @@ def lsp_command(stdio: bool) -> None:
     """Run the floe language server (LSP over stdio): the diagnostics of `floe validate` as
     you type, completion, hover, go to definition and quick fixes.
 
-    Needs the lsp extra: pip install 'floe-compiler[lsp]'.
+    Needs the lsp extra: pip install '.[lsp]' in a floe-compiler checkout.
     """
     try:
         from floe_compiler.lsp.server import serve
     except ImportError as exc:
         click.echo(f"floe: `floe lsp` needs the lsp extra ({exc.name or exc} is not "
-                   "installed): pip install 'floe-compiler[lsp]'", err=True)
+                   "installed): pip install '.[lsp]' in a floe-compiler checkout", err=True)
         sys.exit(2)
     serve()
 

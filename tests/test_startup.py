@@ -54,5 +54,5 @@ def test_floe_lsp_without_the_extra_says_how_to_install_it() -> None:
     proc = subprocess.run([sys.executable, "-c", probe, "lsp"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
     assert proc.returncode == 2
-    assert "pip install 'floe-compiler[lsp]'" in proc.stderr
+    assert "pip install '.[lsp]'" in proc.stderr
     assert "Traceback" not in proc.stderr
