@@ -28,6 +28,7 @@ plugins:
 governance:
   policy_enforcement_level: strict
   audit_logging: enabled
+scope: enterprise
 approved_plugins:
   compute: [duckdb, snowflake, spark]
   orchestrator: [dagster]

@@ -105,6 +105,9 @@ def _draft07(node: Any) -> Any:
             out["definitions"] = {name: _draft07(d) for name, d in value.items()}
         elif key == "$ref" and isinstance(value, str):
             out[key] = value.replace("#/$defs/", "#/definitions/", 1)
+        elif key == "discriminator" and isinstance(value, dict):  # OpenAPI's, with refs
+            out[key] = {**value, "mapping": {tag: ref.replace("#/$defs/", "#/definitions/", 1)
+                                             for tag, ref in value.get("mapping", {}).items()}}
         elif key in ("examples", "default", "const", "enum"):
             out[key] = value  # data, not schema
         elif key in ("properties", "patternProperties"):

@@ -123,7 +123,7 @@ def test_enums_and_examples_drive_completion() -> None:
     assert destination["properties"]["connection_secret_ref"]["examples"] == [
         "salesforce-credentials"]
     level = schema("Manifest")["$defs"]["LoggingConfig"]["properties"]["level"]
-    assert level["enum"] == ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+    assert level["enum"] == ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def test_draft07_keeps_descriptions_next_to_refs() -> None:
@@ -180,16 +180,14 @@ destinations:
     field_mapping: {customer_id: External_Id__c}
 """
 WITH_PORTS = VALID_SPEC + """\
-input_ports:
-  - name: crm_customers
-    source: crm.customers
-output_ports:
+outputPorts:
   - name: orders
-    table: analytics.orders
+    schema:
+      - {name: order_id, type: string, primaryKey: true}
 """
 METADATA = "metadata:\n  name: orders\n  version: 1.0.0\n  owner: data@acme.com\n"
 TRANSFORMS = "transforms:\n  - name: stg_orders\n  - name: mart_orders\n    dependsOn: [stg_orders]\n"
-PLUGINS = "plugins:\n  compute:\n    type: duckdb\n"
+PLUGINS = "plugins:\n  orchestrator:\n    type: dagster\n  compute:\n    type: duckdb\n"
 
 SPEC_CASES: dict[str, tuple[str, bool]] = {
     # wrong types
@@ -206,7 +204,7 @@ SPEC_CASES: dict[str, tuple[str, bool]] = {
     # unknown keys
     "unknown top-level key": (VALID_SPEC + "colour: red\n", False),
     "misspelt metadata key": (VALID_SPEC.replace("  owner:", "  ownr:"), False),
-    "snake_case instead of the alias": (VALID_SPEC.replace("dependsOn", "depends_on"), False),
+    "alias in lower case": (VALID_SPEC.replace("dependsOn", "dependson"), False),
     "lower-case apiversion": (VALID_SPEC.replace("apiVersion", "apiversion"), False),
     # patterns and lengths
     "name with capitals": (VALID_SPEC.replace("name: orders", "name: Orders"), False),
@@ -219,7 +217,7 @@ SPEC_CASES: dict[str, tuple[str, bool]] = {
     "transform name with a dash": (VALID_SPEC.replace("name: mart_orders", "name: mart-orders"), False),
     "destination name with a space": (WITH_DESTINATION.replace("name: crm-sync", "name: crm sync"), False),
     "batch_size zero": (WITH_DESTINATION.replace("batch_size: 500", "batch_size: 0"), False),
-    "output port name with a dash": (WITH_PORTS.replace("name: orders\n    table", "name: or-ders\n    table"), False),
+    "output port name with a dash": (WITH_PORTS.replace("name: orders\n    schema", "name: or-ders\n    schema"), False),
     # missing required fields
     "no apiVersion": (VALID_SPEC.replace("apiVersion: floe.dev/v1\n", ""), False),
     "no kind": (VALID_SPEC.replace("kind: FloeSpec\n", ""), False),
@@ -228,7 +226,7 @@ SPEC_CASES: dict[str, tuple[str, bool]] = {
     "no transforms key": (VALID_SPEC.replace(TRANSFORMS, ""), False),
     "transform without a name": (VALID_SPEC.replace("  - name: stg_orders\n", "  - tags: [staging]\n"), False),
     "destination without connection_secret_ref": (WITH_DESTINATION.replace("    connection_secret_ref: crm-credentials\n", ""), False),
-    "input port without source": (WITH_PORTS.replace("    source: crm.customers\n", ""), False),
+    "output port without schema": (WITH_PORTS.split("    schema:")[0], False),
     # enums and constants
     "apiVersion v2": (VALID_SPEC.replace("floe.dev/v1", "floe.dev/v2"), False),
     "kind Manifest": (VALID_SPEC.replace("kind: FloeSpec", "kind: Manifest"), False),
@@ -244,7 +242,7 @@ SPEC_CASES: dict[str, tuple[str, bool]] = {
     "one-character secret ref": (WITH_DESTINATION.replace("crm-credentials", "a"), True),
     "secret ref of 253 characters": (WITH_DESTINATION.replace("crm-credentials", "a" * 253), True),
     "batch_size written as 500.0": (WITH_DESTINATION.replace("batch_size: 500", "batch_size: 500.0"), True),
-    "explicit nulls for optional fields": (VALID_SPEC + "schedule: null\noutput_ports: null\n", True),
+    "explicit nulls for optional fields": (VALID_SPEC + "schedule: null\noutputPorts: null\n", True),
     "name of 63 characters": (VALID_SPEC.replace("name: orders", "name: " + "a" * 63), True),
     "free-form destination config": (WITH_DESTINATION + "    config: {path: /x, retry: {max_attempts: 2}, tags: [1, a]}\n", True),
     "ports": (WITH_PORTS, True),
@@ -284,7 +282,8 @@ governance:
 observability:
   logging: {level: DEBUG, format: text}
 resource_presets:
-  small: {cpu_request: 100m, memory_limit: 512Mi}
+  small: {cpu_request: 100m, cpu_limit: 500m, memory_request: 256Mi, memory_limit: 512Mi}
+  large: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}
 """, True),
 }
 
