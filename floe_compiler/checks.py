@@ -8,7 +8,7 @@ one run reports every problem.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,6 +58,7 @@ def check_spec(doc: Located) -> list[Diagnostic]:
                 "FLOE-E106", f"'{key}' at {dotted(path)} is environment-specific and not "
                 "allowed in floe.yaml", file=doc.file, line=line, column=col))
     found += python_field_names(doc, FloeSpec)
+    found += non_text_keys(doc, free_form=lambda path: False)
     found += unique_names(doc, "transforms", "transform")
     found += unique_names(doc, "destinations", "destination")
     return found
@@ -71,7 +72,48 @@ def check_manifest(doc: Located) -> list[Diagnostic]:
     found += unknown_manifest_keys(doc)
     found += scope_rules(doc)
     found += python_field_names(doc, PlatformManifest)
+    found += non_text_keys(doc, free_form=lambda path: _free_form(PlatformManifest, path))
     return found
+
+
+def non_text_keys(doc: Located, free_form: Callable[[Path_], bool]) -> list[Diagnostic]:
+    """A key written as a plain number, boolean or null is one for floe-core, which wants
+    text wherever it reads names (anywhere in floe.yaml; outside free-form values in a
+    manifest)."""
+    found = []
+    for path, value in doc.typed_keys.items():
+        if free_form(path[:-1]):
+            continue
+        line, col = doc.key_at(path)
+        found.append(diagnostic(
+            "FLOE-E103", f"key {path[-1]} in {dotted(path[:-1])} is read as a "
+            f"{'null' if value is None else type(value).__name__}, not as text",
+            file=doc.file, line=line, column=col,
+            hint=f'Quote it: "{path[-1]}":'))
+    return found
+
+
+def _free_form(model: type[BaseModel], path: Path_) -> bool:
+    """Whether `path` lies inside a value the model takes as it is (typed `Any`)."""
+    annotation: Any = model
+    for part in path:
+        annotation = _unwrap(annotation)
+        if annotation is Any:
+            return True
+        origin = typing.get_origin(annotation)
+        if origin is list and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or n: f for n, f in annotation.model_fields.items()}
+            fields.update(annotation.model_fields)
+            if part not in fields:
+                return annotation.model_config.get("extra") == "allow"
+            annotation = fields[part].annotation
+        else:
+            return False  # a union of shapes, or a scalar: not free-form
+    return _unwrap(annotation) is Any
 
 
 def unknown_manifest_keys(doc: Located) -> list[Diagnostic]:
@@ -317,9 +359,9 @@ def check_dependencies(spec: Located) -> list[FloeError]:
     return found
 
 
-def check_compile_needs(manifest: Located) -> list[FloeError]:
+def check_compile_needs(spec: Located, manifest: Located) -> list[FloeError]:
     """What compiling needs from the manifest beyond its schema: a compute and an
-    orchestrator plugin, and a quality provider floe knows."""
+    orchestrator plugin, a quality provider floe knows, and dlt for ingestion."""
     plugins = _get(manifest.data, "plugins")
     if not isinstance(plugins, dict):
         return []  # the schema reports it
@@ -331,6 +373,7 @@ def check_compile_needs(manifest: Located) -> list[FloeError]:
                 "FLOE-E101", f"missing required field '{category}' in plugins: compiling "
                 f"needs a {category} plugin", file=manifest.file, line=line, column=col,
                 hint=f"Add `{category}:` with the plugin's `type` under plugins.")))
+    found += _ingestion_needs(spec, manifest, plugins)
     provider = _get(_get(plugins, "quality"), "provider")
     if isinstance(provider, str) and provider not in QUALITY_PROVIDERS:
         line, col = manifest.value_at(("plugins", "quality", "provider"))
@@ -342,7 +385,34 @@ def check_compile_needs(manifest: Located) -> list[FloeError]:
     return found
 
 
+def _ingestion_needs(spec: Located, manifest: Located, plugins: dict[str, Any]
+                     ) -> list[FloeError]:
+    """floe.yaml's ingestion sources are loaded by the platform's dlt ingestion plugin."""
+    if _get(spec.data, "ingestion") is None:
+        return []
+    ingestion = plugins.get("ingestion")
+    line, col = spec.key_at(("ingestion",))
+    if not isinstance(ingestion, dict):
+        return [error_for(diagnostic(
+            "FLOE-E101", f"ingestion sources need plugins.ingestion in {manifest.file}",
+            file=spec.file, line=line, column=col,
+            hint="Select the dlt ingestion plugin in the manifest."))]
+    found = []
+    if ingestion.get("type") != "dlt":
+        at = manifest.value_at(("plugins", "ingestion", "type"))
+        found.append(error_for(diagnostic(
+            "FLOE-E105", "plugins.ingestion.type: ingestion sources in floe.yaml need the "
+            "dlt ingestion plugin", file=manifest.file, line=at[0], column=at[1])))
+    if isinstance(_get(ingestion, "config"), dict) and "catalog_config" in ingestion["config"]:
+        at = manifest.key_at(("plugins", "ingestion", "config", "catalog_config"))
+        found.append(error_for(diagnostic(
+            "FLOE-E102", "plugins.ingestion.config.catalog_config is no longer read: the "
+            "catalog and storage plugins supply it", file=manifest.file, line=at[0],
+            column=at[1])))
+    return found
+
+
 def check_project(spec: Located, manifest: Located) -> list[FloeError]:
     """Every rule that needs both files."""
     return [*check_sinks(spec, manifest), *check_plugins(spec, manifest),
-            *check_compile_needs(manifest), *check_dependencies(spec)]
+            *check_compile_needs(spec, manifest), *check_dependencies(spec)]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core.core_schema import CoreSchema
 
@@ -195,14 +202,19 @@ class RegistryAuth(FrozenModel):
     """Authentication method; basic and token need credentials_ref."""
     credentials_ref: SecretReference | None = None
 
-    @model_validator(mode="after")
-    def _credentials_match_type(self) -> RegistryAuth:
-        needs = self.type in ("basic", "token")
-        if needs and self.credentials_ref is None:
-            raise ValueError(f"credentials_ref is required for auth type '{self.type}'")
-        if not needs and self.credentials_ref is not None:
-            raise ValueError(f"auth type '{self.type}' takes no credentials_ref")
-        return self
+    """Secret with the registry credentials (basic and token auth)."""
+
+    @field_validator("credentials_ref")
+    @classmethod
+    def _credentials_match_type(cls, ref: SecretReference | None, info: ValidationInfo
+                                ) -> SecretReference | None:
+        # As upstream: checked when credentials_ref is written, even as null.
+        auth = info.data.get("type")
+        if auth in ("basic", "token") and ref is None:
+            raise ValueError(f"credentials_ref is required for auth type '{auth}'")
+        if auth not in ("basic", "token") and ref is not None:
+            raise ValueError(f"auth type '{auth}' takes no credentials_ref")
+        return ref
 
 
 class RegistryCache(FrozenModel):
