@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from conformance.generate import Pair, pairs  # noqa: E402
+from conformance.generate import MUTATIONS, Pair, pairs  # noqa: E402
 from floe_compiler.diagnostics import Severity  # noqa: E402
 from floe_compiler.pipeline import Options, compile_files  # noqa: E402
 
@@ -98,25 +98,35 @@ def run(oracle_python: str, examples: int, fixed_seed: int | None) -> int:
     oracle = Oracle(oracle_python)
     outcomes: list[Outcome] = []
     started = time.monotonic()
+    kinds: list[str | None] = [None, *sorted(MUTATIONS)]
+    each = max(1, examples * 9 // 10 // len(MUTATIONS))  # a tenth are left valid
     with tempfile.TemporaryDirectory(prefix="floe-conformance-") as tmp:
         workdir = Path(tmp)
-
-        @settings(max_examples=examples, database=None, deadline=None,
-                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(pairs())
-        def judge(pair: Pair) -> None:
-            spec, manifest = pair.texts()
-            ours, codes = our_verdict(spec, manifest, workdir)
-            theirs = oracle.judge(spec, manifest)
-            outcomes.append(Outcome(pair, ours, theirs["accept"], codes, theirs["why"]))
-
-        if fixed_seed is not None:
-            judge = seed(fixed_seed)(judge)
         try:
-            judge()
+            for first in kinds:
+                count = max(1, examples // 10) if first is None else each
+                judge_all(first, count, fixed_seed, workdir, oracle, outcomes)
         finally:
             oracle.close()
     return report(outcomes, differences, time.monotonic() - started)
+
+
+def judge_all(first: str | None, examples: int, fixed_seed: int | None, workdir: Path,
+              oracle: Oracle, outcomes: list[Outcome]) -> None:
+    """`examples` pairs whose first mutation is `first`, judged by both."""
+
+    @settings(max_examples=examples, database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(pairs(first))
+    def judge(pair: Pair) -> None:
+        spec, manifest = pair.texts()
+        ours, codes = our_verdict(spec, manifest, workdir)
+        theirs = oracle.judge(spec, manifest)
+        outcomes.append(Outcome(pair, ours, theirs["accept"], codes, theirs["why"]))
+
+    if fixed_seed is not None:
+        judge = seed(fixed_seed)(judge)
+    judge()
 
 
 def report(outcomes: list[Outcome], differences: list[dict[str, Any]], seconds: float) -> int:
@@ -125,15 +135,21 @@ def report(outcomes: list[Outcome], differences: list[dict[str, Any]], seconds: 
         outcome.documented = explain(outcome, differences)
     undocumented = [o for o in disagreements if o.documented is None]
     agree = len(outcomes) - len(disagreements)
-    accepted = sum(o.ours and o.theirs for o in outcomes)
-    print(f"conformance: {agree:,}/{len(outcomes):,} documents agree "
-          f"({100 * agree / max(len(outcomes), 1):.1f}%), {len(undocumented)} undocumented "
-          f"disagreement(s); {accepted:,} accepted by both, "
-          f"{len(disagreements) - len(undocumented)} documented difference(s) seen "
-          f"[{', '.join(f'{k}: {v}' for k, v in sorted(Counter(o.documented for o in disagreements if o.documented).items()))}] "
-          f"in {seconds:.0f} s")
-    seen_tags = Counter(tag for o in outcomes for tag in o.pair.tags)
-    never = sorted({m for d in differences for m in d["mutations"]} - set(seen_tags))
+    seen = Counter(o.documented for o in disagreements if o.documented)
+    print("conformance: per mutation, documents: both accept / both reject / documented "
+          "difference / undocumented")
+    for tag in sorted({t for o in outcomes for t in o.pair.tags} | {"(none)"}):
+        mine = [o for o in outcomes if tag in o.pair.tags or (tag == "(none)"
+                                                               and not o.pair.tags)]
+        counts = (sum(o.ours and o.theirs for o in mine),
+                  sum(not o.ours and not o.theirs for o in mine),
+                  sum(o.documented is not None for o in mine),
+                  sum(o.ours != o.theirs and o.documented is None for o in mine))
+        print(f"  {tag:32} {len(mine):5}: " + " / ".join(f"{c:4}" for c in counts))
+    print(f"conformance: documented differences seen: "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(seen.items())) or 'none'}")
+    never = sorted({m for d in differences for m in d["mutations"]}
+                   - {t for o in outcomes for t in o.pair.tags})
     if never:
         print(f"conformance: mutations of documented differences never generated: {never}")
     for outcome in sorted(undocumented, key=lambda o: len(o.pair.texts()[0]))[:10]:
@@ -142,13 +158,17 @@ def report(outcomes: list[Outcome], differences: list[dict[str, Any]], seconds: 
               f"{outcome.our_codes}, floe-core {'accepts' if outcome.theirs else 'rejects'}"
               f" ({outcome.their_why[:300]})\n    mutations: {outcome.pair.tags}\n"
               f"# floe.yaml\n{spec}# manifest.yaml\n{manifest}")
+    print(f"conformance: {agree:,}/{len(outcomes):,} documents agree "
+          f"({100 * agree / max(len(outcomes), 1):.1f}%), {len(undocumented)} undocumented "
+          f"disagreements ({len(disagreements) - len(undocumented)} documented), "
+          f"in {seconds:.0f} s")
     return 1 if undocumented else 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oracle", required=True, help="python of the floe-core venv")
-    parser.add_argument("--examples", type=int, default=3000)
+    parser.add_argument("--examples", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=None, help="fixed seed: same documents")
     args = parser.parse_args()
     sys.exit(run(args.oracle, args.examples, args.seed))
