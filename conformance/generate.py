@@ -535,6 +535,40 @@ _simple("artifacts", lambda d, s, m: m.update(artifacts=d(st.sampled_from([
         "type": "anonymous", "credentials_ref": {"name": "x"}}}},
     {"registry": {"uri": "oci://registry.acme.com"}},
     {"store": "s3"}]))))
+_REGISTRY = {"uri": "oci://registry.acme.com/floe", "auth": {"type": "anonymous"}}
+_simple("artifacts_deep", lambda d, s, m: m.update(artifacts=d(st.sampled_from([
+    {"registry": {**_REGISTRY, "resilience": {"retry": {"max_attempts": 11}}}},
+    {"registry": {**_REGISTRY, "resilience": {"circuit_breaker": {"failure_threshold": 2}}}},
+    {"registry": {**_REGISTRY, "signing": {"mode": "keyless"}}},
+    {"registry": {**_REGISTRY, "signing": {"mode": "keyless",
+                                           "oidc_issuer": "https://token.actions.example.com"}}},
+    {"registry": {**_REGISTRY, "signing": {"mode": "key-based",
+                                           "private_key_ref": {"name": "cosign-key"}}}},
+    {"registry": {**_REGISTRY, "verification": {"enabled": True}}},
+    {"registry": {**_REGISTRY, "verification": {"trusted_issuers": [
+        {"issuer": "https://accounts.example.com", "subject": "ci@acme.com"}]}}},
+    {"registry": {**_REGISTRY, "verification": {"trusted_issuers": [
+        {"issuer": "https://accounts.example.com", "subject_regex": "(a+)+"}]}}},
+    {"registry": {**_REGISTRY, "verification": {"trusted_issuers": [
+        {"issuer": "https://accounts.example.com", "subject_regex": "^ci-[a-z]+@acme"}]}}},
+    {"registry": {**_REGISTRY, "verification": {"public_key_ref": {"name": "k"},
+                                                "grace_period_days": 91}}},
+    {"registry": _REGISTRY, "promotion": {}},
+    {"registry": _REGISTRY, "promotion": {"environments": []}},
+    {"registry": _REGISTRY, "promotion": {"environments": [
+        {"name": "dev", "gates": {"policy_compliance": True}},
+        {"name": "dev", "gates": {"tests": True}}]}},
+    {"registry": _REGISTRY, "promotion": {"environments": [
+        {"name": "prod", "gates": {"policy_compliance": False}}]}},
+    {"registry": _REGISTRY, "promotion": {"environments": [
+        {"name": "prod", "gates": {"security_scan": {"command": "trivy image",
+                                                     "block_on_severity": ["HIGH"]}}}]}},
+    {"registry": _REGISTRY, "promotion": {"environments": [
+        {"name": "prod", "gates": {"smoke": True}}]}},
+    {"registry": _REGISTRY, "promotion": {"webhooks": [
+        {"url": "https://hooks.acme.com", "events": ["promote", "deploy"]}]}},
+    {"registry": _REGISTRY, "promotion": {"audit_backend": "s3",
+                                          "default_timeout_seconds": 29}}]))))
 
 
 @st.composite

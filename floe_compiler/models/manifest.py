@@ -9,13 +9,13 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core.core_schema import CoreSchema
 
+from floe_compiler.models.artifacts import ArtifactsConfig
 from floe_compiler.models.common import (
     MANIFEST_NAME_PATTERN,
     RESERVED_MANIFEST_NAMES,
@@ -179,83 +179,6 @@ class ResourcePreset(FrozenModel):
             return {"requests": {"cpu": data["cpu_request"], "memory": data["memory_request"]},
                     "limits": {"cpu": data["cpu_limit"], "memory": data["memory_limit"]}}
         return data
-
-
-class SecretReference(FrozenModel):
-    """A secret held by a secret store, by name."""
-
-    source: Literal["env", "kubernetes", "vault", "external-secrets", "infisical"] = \
-        "kubernetes"
-    """Secret store holding it."""
-    name: str = Field(min_length=1, max_length=SECRET_NAME_MAX_LENGTH,
-                      pattern=SECRET_NAME_PATTERN)
-    """Secret name."""
-    key: str | None = None
-    """Key within the secret."""
-
-
-class RegistryAuth(FrozenModel):
-    """How floe authenticates to the registry."""
-
-    type: Literal["anonymous", "basic", "token", "aws-irsa", "azure-managed-identity",
-                  "gcp-workload-identity"]
-    """Authentication method; basic and token need credentials_ref."""
-    credentials_ref: SecretReference | None = None
-
-    """Secret with the registry credentials (basic and token auth)."""
-
-    @field_validator("credentials_ref")
-    @classmethod
-    def _credentials_match_type(cls, ref: SecretReference | None, info: ValidationInfo
-                                ) -> SecretReference | None:
-        # As upstream: checked when credentials_ref is written, even as null.
-        auth = info.data.get("type")
-        if auth in ("basic", "token") and ref is None:
-            raise ValueError(f"credentials_ref is required for auth type '{auth}'")
-        if auth not in ("basic", "token") and ref is not None:
-            raise ValueError(f"auth type '{auth}' takes no credentials_ref")
-        return ref
-
-
-class RegistryCache(FrozenModel):
-    """Local cache of pulled artifacts."""
-
-    enabled: bool = True
-    """Whether pulled artifacts are cached."""
-    path: str = "/var/cache/floe/oci"
-    """Cache directory."""
-    max_size_gb: int = Field(default=10, ge=1)
-    """Cache size limit, in GB."""
-    ttl_hours: int = Field(default=24, ge=1)
-    """How long an entry is kept, in hours."""
-
-
-class RegistryConfig(FrozenModel):
-    """The OCI registry manifests and artifacts are published to."""
-
-    uri: str = Field(min_length=1, pattern=r"^oci://[a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9]"
-                                           r"(:[0-9]+)?(/[a-zA-Z0-9._-]+)*$",
-                     examples=["oci://registry.acme.com/floe"])
-    """Registry URI."""
-    auth: RegistryAuth
-    tls_verify: bool = True
-    """Whether the registry's TLS certificate is verified."""
-    cache: RegistryCache = Field(default_factory=RegistryCache)
-    # Upstream's resilience, signing and verification policies, passed through.
-    resilience: dict[str, Any] | None = None
-    """Retry and circuit-breaker settings."""
-    signing: dict[str, Any] | None = None
-    """Artifact signing."""
-    verification: dict[str, Any] | None = None
-    """Signature verification policy."""
-
-
-class ArtifactsConfig(FrozenModel):
-    """Where compiled artifacts are published and how they are promoted."""
-
-    registry: RegistryConfig
-    promotion: dict[str, Any] | None = Field(default=None,
-                                             description="Promotion policy, passed through.")
 
 
 class PlatformManifest(FrozenModel):
