@@ -31,7 +31,7 @@ from floe_compiler.models.common import (
 )
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
-from floe_compiler.parse import _unwrap, dotted
+from floe_compiler.parse import dotted, unwrap_optional
 
 
 def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str, Any]]:
@@ -97,7 +97,7 @@ def _free_form(model: type[BaseModel], path: Path_) -> bool:
     """Whether `path` lies inside a value the model takes as it is (typed `Any`)."""
     annotation: Any = model
     for part in path:
-        annotation = _unwrap(annotation)
+        annotation = unwrap_optional(annotation)
         if annotation is Any:
             return True
         origin = typing.get_origin(annotation)
@@ -113,7 +113,7 @@ def _free_form(model: type[BaseModel], path: Path_) -> bool:
             annotation = fields[part].annotation
         else:
             return False  # a union of shapes, or a scalar: not free-form
-    return _unwrap(annotation) is Any
+    return unwrap_optional(annotation) is Any
 
 
 def unknown_manifest_keys(doc: Located) -> list[Diagnostic]:
@@ -183,7 +183,7 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
     found: list[Diagnostic] = []
 
     def visit(data: Any, annotation: Any, path: Path_) -> None:
-        annotation = _unwrap(annotation)
+        annotation = unwrap_optional(annotation)
         origin = typing.get_origin(annotation)
         if origin is list and isinstance(data, list):
             for index, item in enumerate(data):

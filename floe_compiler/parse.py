@@ -182,14 +182,14 @@ def _allowed_keys(model: type[BaseModel], path: Path_) -> list[str]:
         current = _step(current, part)
         if current is None:
             return []
-    current = _unwrap(current)
+    current = unwrap_optional(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []
 
 
 def _step(annotation: Any, part: str | int) -> Any:
-    annotation = _unwrap(annotation)
+    annotation = unwrap_optional(annotation)
     if isinstance(part, int):
         args = typing.get_args(annotation)
         return args[0] if typing.get_origin(annotation) is list and args else None
@@ -203,7 +203,7 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_optional(annotation: Any) -> Any:
     """`X | None` and `Annotated[X, ...]` -> X."""
     while True:
         origin = typing.get_origin(annotation)
