@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import string
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,6 +243,13 @@ def governance(draw: Draw) -> Data:
     if draw(st.booleans()):
         section["data_contracts"] = {"enforcement": "warn"}
     return section
+
+
+def pick(draw: Draw, items: list[Any], salt: Any) -> Any:
+    """One of `items`, evenly: Hypothesis favours the first of a list, so the list is turned
+    by an amount read from the document drawn so far (still the same for the same seed)."""
+    turn = zlib.crc32(repr(salt).encode())
+    return items[(draw(st.integers(0, len(items) - 1)) + turn) % len(items)]
 
 
 # --- mutations -------------------------------------------------------------------------------
@@ -580,7 +588,7 @@ def pairs(draw: Draw, first: str | None) -> Pair:
     manifest = base_manifest(draw, spec)
     names = [first] if first else []
     if first and draw(st.booleans()):
-        names.append(draw(st.sampled_from(sorted(set(MUTATIONS) - {first}))))
+        names.append(pick(draw, sorted(set(MUTATIONS) - {first}), spec))
     applied = []
     for name in names:
         try:
@@ -589,3 +597,49 @@ def pairs(draw: Draw, first: str | None) -> Pair:
             continue  # an earlier mutation took away what this one changes
         applied.append(name)
     return Pair(spec, manifest, applied)
+
+
+# --- mutations anywhere: every field's type, presence and neighbours -----------------------
+
+
+def _places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value below `data`."""
+    found: list[tuple[Any, ...]] = []
+    children = data.items() if isinstance(data, dict) else enumerate(data) \
+        if isinstance(data, list) else ()
+    for key, value in children:
+        found.append((*path, key))
+        found += _places(value, (*path, key))
+    return found
+
+
+def _parent(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path[:-1]:
+        data = data[part]
+    return data
+
+
+OTHER_VALUES = [0, 7, -1, 1.5, True, False, None, [], {}, ["x"], {"k": "v"}, "x1"]
+
+
+@mutation("any_value_retyped")
+def _retype(draw: Draw, spec: Data, manifest: Data) -> None:
+    doc = draw(st.sampled_from([spec, manifest]))
+    path = pick(draw, _places(doc), doc)
+    _parent(doc, path)[path[-1]] = draw(st.sampled_from(OTHER_VALUES))
+
+
+@mutation("any_key_dropped")
+def _drop(draw: Draw, spec: Data, manifest: Data) -> None:
+    doc = draw(st.sampled_from([spec, manifest]))
+    path = pick(draw, [p for p in _places(doc) if isinstance(_parent(doc, p), dict)], doc)
+    del _parent(doc, path)[path[-1]]
+
+
+@mutation("any_unknown_key")
+def _extra(draw: Draw, spec: Data, manifest: Data) -> None:
+    doc = draw(st.sampled_from([spec, manifest]))
+    mappings = [()] + [p for p in _places(doc) if isinstance(_parent(doc, p)[p[-1]], dict)]
+    path = pick(draw, mappings, doc)
+    target = _parent(doc, path)[path[-1]] if path else doc
+    target["zz_extra"] = "x"

@@ -99,12 +99,14 @@ def run(oracle_python: str, examples: int, fixed_seed: int | None) -> int:
     outcomes: list[Outcome] = []
     started = time.monotonic()
     kinds: list[str | None] = [None, *sorted(MUTATIONS)]
-    each = max(1, examples * 9 // 10 // len(MUTATIONS))  # a tenth are left valid
+    # A tenth are left valid; the mutations that reach every field weigh four times more.
+    weight = {name: 4 if name.startswith("any_") else 1 for name in MUTATIONS}
+    each = max(1, examples * 9 // 10 // sum(weight.values()))
     with tempfile.TemporaryDirectory(prefix="floe-conformance-") as tmp:
         workdir = Path(tmp)
         try:
             for first in kinds:
-                count = max(1, examples // 10) if first is None else each
+                count = max(1, examples // 10) if first is None else each * weight[first]
                 judge_all(first, count, fixed_seed, workdir, oracle, outcomes)
         finally:
             oracle.close()
