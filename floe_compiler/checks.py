@@ -366,12 +366,12 @@ def check_compile_needs(spec: Located, manifest: Located) -> list[FloeError]:
     if not isinstance(plugins, dict):
         return []  # the schema reports it
     found: list[FloeError] = []
-    for category in ("compute", "orchestrator"):
+    for category, article in (("compute", "a"), ("orchestrator", "an")):
         if plugins.get(category) is None:
             line, col = manifest.key_at(("plugins",))
             found.append(error_for(diagnostic(
                 "FLOE-E101", f"missing required field '{category}' in plugins: compiling "
-                f"needs a {category} plugin", file=manifest.file, line=line, column=col,
+                f"needs {article} {category} plugin", file=manifest.file, line=line, column=col,
                 hint=f"Add `{category}:` with the plugin's `type` under plugins.")))
     found += _ingestion_needs(spec, manifest, plugins)
     provider = _get(_get(plugins, "quality"), "provider")

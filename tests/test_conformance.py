@@ -213,7 +213,7 @@ def test_manifest_sections_typed_as_floe_core_types_them(run: Run, write: Write,
 
 @pytest.mark.parametrize(("manifest_text", "message"), [
     (VALID_MANIFEST.replace("  orchestrator:\n    type: dagster\n", ""),
-     "compiling needs a orchestrator plugin"),
+     "compiling needs an orchestrator plugin"),
     (VALID_MANIFEST.replace("  compute:\n    type: duckdb\n", ""), "compiling needs a compute plugin"),
     (VALID_MANIFEST + "  quality: {provider: deequ}\n", "plugins.quality.provider: must be one of"),
 ])
