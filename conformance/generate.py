@@ -158,6 +158,16 @@ def base_spec(draw: Draw) -> Data:
                             "enabled": draw(st.booleans())}
     if draw(st.booleans()):
         spec["destinations"] = [destination(draw, i) for i in range(draw(st.integers(1, 2)))]
+    if draw(st.integers(0, 5)) == 0:
+        sources = [_ingestion_source(draw, i) for i in range(draw(st.integers(1, 2)))]
+        for source in sources:
+            if draw(st.booleans()):
+                source["writeMode"] = draw(st.sampled_from(["append", "replace", "merge"]))
+                if source["writeMode"] == "merge":
+                    source["primaryKey"] = draw(st.sampled_from(["id", ["id", "day"]]))
+            if draw(st.booleans()):
+                source["schemaContract"] = draw(st.sampled_from(["evolve", "freeze"]))
+        spec["ingestion"] = {"sources": sources}
     return spec
 
 
@@ -198,6 +208,9 @@ def base_manifest(draw: Draw, spec: Data) -> Data:
             ["great_expectations", "soda", "dbt_expectations"]))}
     if draw(st.integers(0, 4)) == 0:
         plugins["dbt"] = {"type": "core"}
+    if "ingestion" in spec:
+        plugins.update(ingestion={"type": "dlt"}, storage={"type": "s3"},
+                       catalog={"type": "polaris"})
     manifest["plugins"] = plugins
     if scope == "enterprise":
         if draw(st.booleans()):
