@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLOE := $(VENV)/bin/floe
 
-.PHONY: demo test lint venv clean bench bench-lsp yaml-language-server
+.PHONY: demo test lint venv clean bench bench-lsp yaml-language-server conformance
 
 venv: $(VENV)/.installed
 
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check floe_compiler tests $(wildcard benchmarks)
+	$(PY) -m ruff check floe_compiler tests conformance $(wildcard benchmarks)
 	$(PY) -m mypy
 	$(FLOE) schema --check
 
@@ -44,6 +44,24 @@ endif
 test: lint $(YLS)
 	$(PG_VIRTUALENV) $(PY) -m pytest -q
 
+# The differential test against the real floe-core, in a virtual environment of its own
+# (its dependencies are heavy, and it is never one of ours). A fixed seed by default, so a
+# run can be repeated; CONFORMANCE_SEED= (empty) draws new documents each run.
+ORACLE_VENV ?= .venv-floe-core
+ORACLE := $(ORACLE_VENV)/bin/python
+CONFORMANCE_EXAMPLES ?= 4000
+CONFORMANCE_SEED ?= 0
+
+$(ORACLE_VENV)/.installed: conformance/oracle-requirements.txt
+	python3 -m venv $(ORACLE_VENV)
+	$(ORACLE) -m pip install --quiet --upgrade pip
+	$(ORACLE) -m pip install --quiet -r conformance/oracle-requirements.txt
+	touch $@
+
+conformance: venv $(ORACLE_VENV)/.installed
+	$(PY) conformance/run.py --oracle $(ORACLE) --examples $(CONFORMANCE_EXAMPLES) \
+		$(if $(CONFORMANCE_SEED),--seed $(CONFORMANCE_SEED))
+
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
 bench: venv
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
@@ -65,4 +83,4 @@ demo: venv
 		--destination warehouse-export
 
 clean:
-	rm -rf $(VENV) target .floe .cache
+	rm -rf $(VENV) $(ORACLE_VENV) target .floe .cache

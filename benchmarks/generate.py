@@ -28,6 +28,7 @@ plugins:
 governance:
   policy_enforcement_level: strict
   audit_logging: enabled
+scope: enterprise
 approved_plugins:
   compute: [duckdb, snowflake, spark]
   orchestrator: [dagster]
@@ -52,8 +53,6 @@ def project_spec(transforms: int, destinations: int, seed: int = 6) -> str:
         "  labels: {domain: bench, tier: gold}",
         "platform:",
         "  manifest: manifest.yaml",
-        "compute:",
-        "  default: duckdb",
         "schedule:",
         "  cron: '0 6 * * *'",
         "  timezone: UTC",
@@ -61,7 +60,7 @@ def project_spec(transforms: int, destinations: int, seed: int = 6) -> str:
     ]
     for i in range(transforms):
         out.append(f"  - name: model_{i:05d}")
-        out.append(f"    description: Model number {i}")
+        out.append("    compute: duckdb")
         out.append(f"    tier: {TIERS[min(2, i * 3 // transforms)]}")
         out.append(f"    tags: [{TIERS[i % 3]}, generated]")
         if i:

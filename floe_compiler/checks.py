@@ -7,8 +7,11 @@ one run reports every problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from pydantic import BaseModel
 
 from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import find_cycles
@@ -18,10 +21,17 @@ from floe_compiler.errors import (
     PluginWhitelistError,
     SinkWhitelistError,
     UnknownDependencyError,
+    error_for,
 )
 from floe_compiler.loader import Located, Path_
-from floe_compiler.models.common import FORBIDDEN_ENVIRONMENT_FIELDS
-from floe_compiler.parse import dotted
+from floe_compiler.models.common import (
+    FORBIDDEN_ENVIRONMENT_FIELDS,
+    MANIFEST_ENVIRONMENT_FIELDS,
+    QUALITY_PROVIDERS,
+)
+from floe_compiler.models.manifest import PlatformManifest
+from floe_compiler.models.spec import FloeSpec
+from floe_compiler.parse import dotted, unwrap_optional
 
 
 def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str, Any]]:
@@ -47,6 +57,8 @@ def check_spec(doc: Located) -> list[Diagnostic]:
             found.append(diagnostic(
                 "FLOE-E106", f"'{key}' at {dotted(path)} is environment-specific and not "
                 "allowed in floe.yaml", file=doc.file, line=line, column=col))
+    found += python_field_names(doc, FloeSpec)
+    found += non_text_keys(doc, free_form=lambda path: False)
     found += unique_names(doc, "transforms", "transform")
     found += unique_names(doc, "destinations", "destination")
     return found
@@ -54,9 +66,148 @@ def check_spec(doc: Located) -> list[Diagnostic]:
 
 def check_manifest(doc: Located) -> list[Diagnostic]:
     """Single-file rules for manifest.yaml."""
-    return [_credential(doc, path, "FLOE-W201")
-            for path, key, value in walk(doc.data)
-            if is_credential_key(key) and holds_literal_secret(value)]
+    found = [_credential(doc, path, "FLOE-W201")
+             for path, key, value in walk(doc.data)
+             if is_credential_key(key) and holds_literal_secret(value)]
+    found += unknown_manifest_keys(doc)
+    found += scope_rules(doc)
+    found += python_field_names(doc, PlatformManifest)
+    found += non_text_keys(doc, free_form=lambda path: _free_form(PlatformManifest, path))
+    return found
+
+
+def non_text_keys(doc: Located, free_form: Callable[[Path_], bool]) -> list[Diagnostic]:
+    """A key written as a plain number, boolean or null is one for floe-core, which wants
+    text wherever it reads names (anywhere in floe.yaml; outside free-form values in a
+    manifest)."""
+    found = []
+    for path, value in doc.typed_keys.items():
+        if free_form(path[:-1]):
+            continue
+        line, col = doc.key_at(path)
+        found.append(diagnostic(
+            "FLOE-E103", f"key {path[-1]} in {dotted(path[:-1])} is read as a "
+            f"{'null' if value is None else type(value).__name__}, not as text",
+            file=doc.file, line=line, column=col,
+            hint=f'Quote it: "{path[-1]}":'))
+    return found
+
+
+def _free_form(model: type[BaseModel], path: Path_) -> bool:
+    """Whether `path` lies inside a value the model takes as it is (typed `Any`)."""
+    annotation: Any = model
+    for part in path:
+        annotation = unwrap_optional(annotation)
+        if annotation is Any:
+            return True
+        origin = typing.get_origin(annotation)
+        if origin is list and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or n: f for n, f in annotation.model_fields.items()}
+            fields.update(annotation.model_fields)
+            if part not in fields:
+                return annotation.model_config.get("extra") == "allow"
+            annotation = fields[part].annotation
+        else:
+            return False  # a union of shapes, or a scalar: not free-form
+    return unwrap_optional(annotation) is Any
+
+
+def unknown_manifest_keys(doc: Located) -> list[Diagnostic]:
+    """A newer manifest may carry keys this version does not know: a warning, as upstream.
+    Environment-specific keys are errors: a manifest serves every environment."""
+    if not isinstance(doc.data, dict):
+        return []
+    known = {name for name, field in PlatformManifest.model_fields.items()} | {
+        field.alias for field in PlatformManifest.model_fields.values() if field.alias}
+    found = []
+    for key in doc.data:
+        if key in known or not isinstance(key, str):
+            continue
+        line, col = doc.key_at((key,))
+        if key in MANIFEST_ENVIRONMENT_FIELDS:
+            found.append(diagnostic(
+                "FLOE-E106", f"'{key}' is environment-specific and not allowed in a manifest",
+                file=doc.file, line=line, column=col,
+                hint="A manifest serves every environment; FLOE_ENV selects one at run time."))
+            continue
+        guess = did_you_mean(key, sorted(known))
+        found.append(diagnostic(
+            "FLOE-W122", f"unknown top-level key '{key}' in the manifest is ignored",
+            file=doc.file, line=line, column=col,
+            hint=f"Did you mean '{guess}'?" if guess else None))
+    return found
+
+
+# (condition on scope, key it constrains, must the key be present, the rule in words)
+_SCOPE_RULES = (
+    (lambda scope: scope in (None, "enterprise"), "parent_manifest", False,
+     "only a domain manifest has a parent_manifest"),
+    (lambda scope: scope == "domain", "parent_manifest", True,
+     "a domain manifest needs a parent_manifest"),
+    (lambda scope: scope != "enterprise", "approved_plugins", False,
+     "approved_plugins belongs in an enterprise manifest (scope: enterprise)"),
+    (lambda scope: scope != "domain", "approved_products", False,
+     "approved_products belongs in a domain manifest (scope: domain)"),
+    (lambda scope: scope != "enterprise", "approved_sinks", False,
+     "approved_sinks belongs in an enterprise manifest (scope: enterprise)"),
+)
+
+
+def scope_rules(doc: Located) -> list[Diagnostic]:
+    """Which keys each `scope` allows and requires (upstream's three-tier rules)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    scope = data.get("scope")
+    if scope not in (None, "enterprise", "domain"):
+        return []  # the schema reports the scope itself
+    found = []
+    for applies, key, required, rule in _SCOPE_RULES:
+        present = data.get(key) is not None
+        if not applies(scope) or present == required:
+            continue
+        if present:
+            line, col = doc.key_at((key,))
+        else:
+            line, col = doc.key_at(("scope",)) if "scope" in data else (1, 1)
+        found.append(diagnostic("FLOE-E120", f"{rule} (scope: {scope or 'none'})",
+                                file=doc.file, line=line, column=col))
+    return found
+
+
+def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]:
+    """Upstream also accepts its Python field names (depends_on for dependsOn): so do we,
+    with a warning naming the key everyone else writes."""
+    found: list[Diagnostic] = []
+
+    def visit(data: Any, annotation: Any, path: Path_) -> None:
+        annotation = unwrap_optional(annotation)
+        origin = typing.get_origin(annotation)
+        if origin is list and isinstance(data, list):
+            for index, item in enumerate(data):
+                visit(item, typing.get_args(annotation)[0], (*path, index))
+        elif origin is dict and isinstance(data, dict):
+            for key, value in data.items():
+                visit(value, typing.get_args(annotation)[1], (*path, key))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+                and isinstance(data, dict):
+            by_name = annotation.model_config.get("populate_by_name", False)
+            for name, field in annotation.model_fields.items():
+                key = field.alias or name
+                if by_name and field.alias and name in data:
+                    line, col = doc.key_at((*path, name))
+                    found.append(diagnostic(
+                        "FLOE-W121", f"'{name}' is floe-core's Python name for '{field.alias}'",
+                        file=doc.file, line=line, column=col,
+                        hint=f"Write `{field.alias}:`, the key the schema and editors know."))
+                    key = name if field.alias not in data else key
+                if key in data:
+                    visit(data[key], field.annotation, (*path, key))
+
+    visit(doc.data, model, ())
+    return found
 
 
 def _credential(doc: Located, path: Path_, code: str) -> Diagnostic:
@@ -151,14 +302,6 @@ def _plugin_choices(spec: Located, manifest: Located
         for category, selection in plugins.items():
             if isinstance(_get(selection, "type"), str):
                 yield manifest, ("plugins", category, "type"), category, selection["type"]
-    compute = _get(spec.data, "compute")
-    if isinstance(_get(compute, "default"), str):
-        yield spec, ("compute", "default"), "compute", compute["default"]
-    overrides = _get(compute, "overrides")
-    if isinstance(overrides, dict):
-        for name, plugin in overrides.items():
-            if isinstance(plugin, str):
-                yield spec, ("compute", "overrides", name), "compute", plugin
     for path, item in named_items(spec, "transforms"):
         if isinstance(item.get("compute"), str):
             yield spec, (*path, "compute"), "compute", item["compute"]
@@ -217,6 +360,60 @@ def check_dependencies(spec: Located) -> list[FloeError]:
     return found
 
 
+def check_compile_needs(spec: Located, manifest: Located) -> list[FloeError]:
+    """What compiling needs from the manifest beyond its schema: a compute and an
+    orchestrator plugin, a quality provider floe knows, and dlt for ingestion."""
+    plugins = _get(manifest.data, "plugins")
+    if not isinstance(plugins, dict):
+        return []  # the schema reports it
+    found: list[FloeError] = []
+    for category, article in (("compute", "a"), ("orchestrator", "an")):
+        if plugins.get(category) is None:
+            line, col = manifest.key_at(("plugins",))
+            found.append(error_for(diagnostic(
+                "FLOE-E101", f"missing required field '{category}' in plugins: compiling "
+                f"needs {article} {category} plugin", file=manifest.file, line=line, column=col,
+                hint=f"Add `{category}:` with the plugin's `type` under plugins.")))
+    found += _ingestion_needs(spec, manifest, plugins)
+    provider = _get(_get(plugins, "quality"), "provider")
+    if isinstance(provider, str) and provider not in QUALITY_PROVIDERS:
+        line, col = manifest.value_at(("plugins", "quality", "provider"))
+        guess = did_you_mean(provider, QUALITY_PROVIDERS)
+        found.append(error_for(diagnostic(
+            "FLOE-E105", f"plugins.quality.provider: must be one of "
+            f"{', '.join(QUALITY_PROVIDERS)}, got '{provider}'", file=manifest.file,
+            line=line, column=col, hint=f"Did you mean '{guess}'?" if guess else None)))
+    return found
+
+
+def _ingestion_needs(spec: Located, manifest: Located, plugins: dict[str, Any]
+                     ) -> list[FloeError]:
+    """floe.yaml's ingestion sources are loaded by the platform's dlt ingestion plugin."""
+    if _get(spec.data, "ingestion") is None:
+        return []
+    ingestion = plugins.get("ingestion")
+    line, col = spec.key_at(("ingestion",))
+    if not isinstance(ingestion, dict):
+        return [error_for(diagnostic(
+            "FLOE-E101", f"ingestion sources need plugins.ingestion in {manifest.file}",
+            file=spec.file, line=line, column=col,
+            hint="Select the dlt ingestion plugin in the manifest."))]
+    found = []
+    if ingestion.get("type") != "dlt":
+        at = manifest.value_at(("plugins", "ingestion", "type"))
+        found.append(error_for(diagnostic(
+            "FLOE-E105", "plugins.ingestion.type: ingestion sources in floe.yaml need the "
+            "dlt ingestion plugin", file=manifest.file, line=at[0], column=at[1])))
+    if isinstance(_get(ingestion, "config"), dict) and "catalog_config" in ingestion["config"]:
+        at = manifest.key_at(("plugins", "ingestion", "config", "catalog_config"))
+        found.append(error_for(diagnostic(
+            "FLOE-E102", "plugins.ingestion.config.catalog_config is no longer read: the "
+            "catalog and storage plugins supply it", file=manifest.file, line=at[0],
+            column=at[1])))
+    return found
+
+
 def check_project(spec: Located, manifest: Located) -> list[FloeError]:
     """Every rule that needs both files."""
-    return [*check_sinks(spec, manifest), *check_plugins(spec, manifest)]
+    return [*check_sinks(spec, manifest), *check_plugins(spec, manifest),
+            *check_compile_needs(spec, manifest)]

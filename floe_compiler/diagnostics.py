@@ -54,7 +54,7 @@ CODES: dict[str, Code] = _codes(
     Code("FLOE-E103", "wrong type", "Change the value to the expected type."),
     Code("FLOE-E104", "invalid value", "Change the value so it meets the constraint."),
     Code("FLOE-E105", "value not allowed", "Use one of the allowed values."),
-    Code("FLOE-E106", "environment-specific field in floe.yaml",
+    Code("FLOE-E106", "environment-specific field",
          "floe.yaml is environment-agnostic: move this to the platform manifest "
          "or to a Kubernetes Secret referenced by `connection_secret_ref`."),
     Code("FLOE-E107", "invalid Kubernetes secret name",
@@ -68,6 +68,13 @@ CODES: dict[str, Code] = _codes(
     Code("FLOE-W111", "plain scalar reads differently in YAML 1.1 and YAML 1.2",
          "Quote it if you mean text: floe reads YAML 1.1 (PyYAML), editors YAML 1.2."),
     # E2xx: rules across the project
+    Code("FLOE-E120", "manifest scope rule broken",
+         "parent_manifest and approved_products go with scope: domain; approved_plugins and "
+         "approved_sinks with scope: enterprise."),
+    Code("FLOE-W121", "floe-core's Python field name used",
+         "Write the canonical key (dependsOn, apiVersion, qualityChecks, ...)."),
+    Code("FLOE-W122", "unknown top-level manifest key",
+         "Remove it or fix its spelling; floe ignores it."),
     Code("FLOE-E201", "sink type not approved",
          "Use a sink listed in the manifest's `approved_sinks`, "
          "or ask the platform team to approve it."),

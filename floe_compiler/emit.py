@@ -29,7 +29,7 @@ from floe_compiler.models.artifact import (
     ResolvedPlugin,
     TemplateUsage,
 )
-from floe_compiler.models.manifest import PlatformManifest
+from floe_compiler.models.manifest import PlatformManifest, PluginSelection
 from floe_compiler.models.spec import FloeSpec
 
 REDACTED = "<redacted>"
@@ -40,14 +40,15 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
                    ) -> CompiledArtifacts:
     by_name = {t.name: t for t in spec.transforms}
     order = topological_order(list(by_name), {t.name: t.depends_on or [] for t in spec.transforms})
-    overrides = (spec.compute.overrides if spec.compute else None) or {}
-    default_compute = (spec.compute.default if spec.compute else None) or (
+    # As upstream resolves it: the transform's own, else the manifest's defaults.compute,
+    # else its compute plugin.
+    default_compute = (manifest.defaults or {}).get("compute") or (
         manifest.plugins.compute.type if manifest.plugins.compute else None)
     # Transforms, edges and destinations are plain dicts, validated once with the whole
     # artifact: one model per item cost 31,000 validator calls at 10k transforms (-0.15 s).
     transforms: list[dict[str, Any]] = [{
         "name": name,
-        "compute": by_name[name].compute or overrides.get(name) or default_compute,
+        "compute": by_name[name].compute or default_compute,
         "tier": by_name[name].tier,
         "tags": list(by_name[name].tags or []),
         "depends_on": list(by_name[name].depends_on or []),
@@ -59,7 +60,7 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         category: ResolvedPlugin(type=sel.type, version=sel.version,
                                  config=_redact(sel.config or {}, secrets),
                                  connection_secret_ref=sel.connection_secret_ref)
-        for category, sel in manifest.plugins if sel is not None
+        for category, sel in manifest.plugins if isinstance(sel, PluginSelection)
     }
     spec_dir = Path(spec_doc.file).resolve().parent
     return CompiledArtifacts(

@@ -155,7 +155,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         """),
     "FLOE-E103": _x(
         "A value has the wrong type: a string where a list is expected, a number where a "
-        "mapping is expected, and so on.",
+        "mapping is expected, and so on; or a mapping key that YAML reads as a number or "
+        "boolean where text is required (`labels: {1: x}`).",
         """
         transforms:
           - name: mart_orders
@@ -191,7 +192,8 @@ EXPLANATIONS: dict[str, Explanation] = {
     "FLOE-E106": _x(
         "floe.yaml is environment-agnostic: the same file runs in dev, staging and production. "
         "Hosts, ports, database names and similar belong to the platform manifest or to a "
-        "Kubernetes Secret.",
+        "Kubernetes Secret. A manifest has no per-environment sections at its top level "
+        "(`prod:`, `environments:`) either, as floe-core rules.",
         """
         destinations:
           - name: crm-sync
@@ -235,6 +237,38 @@ EXPLANATIONS: dict[str, Explanation] = {
         "valid JSON Schema. The file is still checked by floe's own rules.",
         "# yaml-language-server: $schema=./missing.schema.json",
         "# yaml-language-server: $schema=../../schemas/floe-spec.schema.json"),
+    "FLOE-E120": _x(
+        "The manifest's keys do not fit its `scope`, as floe-core's scope rules require: an "
+        "enterprise manifest (or one without scope) has no `parent_manifest`; a domain "
+        "manifest must name its `parent_manifest`; `approved_plugins` and `approved_sinks` "
+        "belong to `scope: enterprise`, `approved_products` to `scope: domain`.",
+        """
+        metadata: {name: acme-platform, version: 1.0.0, owner: platform@acme.com}
+        approved_sinks: [sql_database]
+        """,
+        """
+        metadata: {name: acme-platform, version: 1.0.0, owner: platform@acme.com}
+        scope: enterprise
+        approved_sinks: [sql_database]
+        """, since="0.2.0"),
+    "FLOE-W121": _x(
+        "A key is written as floe-core's Python field name rather than the file's canonical "
+        "key. floe-core accepts both, so floe does too, but editors and the JSON Schema know "
+        "only the canonical one.",
+        """
+        transforms:
+          - name: mart_orders
+            depends_on: [stg_orders]
+        """,
+        """
+        transforms:
+          - name: mart_orders
+            dependsOn: [stg_orders]
+        """, since="0.2.0"),
+    "FLOE-W122": _x(
+        "A top-level key of the manifest that the format does not define. floe-core ignores "
+        "such keys, so this is a warning; it is most often a typo, which the hint names.",
+        "aproved_sinks: [sql_database]", "approved_sinks: [sql_database]", since="0.2.0"),
     "FLOE-E201": _x(
         "A destination's `sink_type` is not in the manifest's `approved_sinks`. The platform "
         "team decides where data may leave the platform. Raised as `SinkWhitelistError`.",

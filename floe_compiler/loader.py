@@ -75,6 +75,8 @@ class Located:
     keys: dict[Path_, Position] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templated: list[Path_] = field(default_factory=list)  # string values holding Jinja
+    # Keys written as plain numbers, booleans or null: floe-core reads them so, not as text.
+    typed_keys: dict[Path_, Any] = field(default_factory=dict)
     sha256: str = ""  # of the bytes on disk, for the artifact's provenance
     env_vars: set[str] = field(default_factory=set)  # names read by {{ env_var() }}
     variables: set[str] = field(default_factory=set)  # names read by {{ var() }}
@@ -491,6 +493,8 @@ class _Builder:
             return
         frame.key_lines[key] = position[0]
         child = (*frame.path, key)
+        if tag is None and event.implicit[0] and not isinstance(resolve_plain(key), str):
+            self.doc.typed_keys[child] = resolve_plain(key)
         if frame.weak:
             self.doc.keys.setdefault(child, position)
         else:

@@ -195,7 +195,7 @@ def _semver_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, c
 def _mapping_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, col: int,
                   value: Any) -> str | None:
     """`schedule: "0 6 * * *"`: show the mapping, with the value under its likely key."""
-    target = _unwrap(_annotation_at(model, path))
+    target = unwrap_optional(_annotation_at(model, path))
     if not (isinstance(target, type) and issubclass(target, BaseModel)) or not path:
         return None
     names = {name: f.alias or name for name, f in target.model_fields.items()}
@@ -227,7 +227,7 @@ def _annotation_at(model: type[BaseModel], path: Path_) -> Any:
 
 
 def _field_info(model: type[BaseModel], path: Path_) -> Any:
-    parent = _unwrap(_annotation_at(model, path[:-1])) if path else None
+    parent = unwrap_optional(_annotation_at(model, path[:-1])) if path else None
     if isinstance(parent, type) and issubclass(parent, BaseModel):
         for name, info in parent.model_fields.items():
             if path[-1] in (name, info.alias):
@@ -275,11 +275,11 @@ def fields_at(model: type[BaseModel], path: Path_) -> dict[str, FieldInfo]:
 def type_at(model: type[BaseModel], path: Path_) -> Any:
     """The type of the value at `path` (`X | None` unwrapped), or None if no field is
     there. An int in `path` is any item of a list."""
-    return _unwrap(_annotation_at(model, path))
+    return unwrap_optional(_annotation_at(model, path))
 
 
 def _step(annotation: Any, part: str | int) -> Any:
-    annotation = _unwrap(annotation)
+    annotation = unwrap_optional(annotation)
     if isinstance(part, int):
         args = typing.get_args(annotation)
         return args[0] if typing.get_origin(annotation) is list and args else None
@@ -293,7 +293,7 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_optional(annotation: Any) -> Any:
     """`X | None` and `Annotated[X, ...]` -> X."""
     while True:
         origin = typing.get_origin(annotation)

@@ -147,14 +147,43 @@ def _optional(prop: dict[str, Any]) -> None:
         return
     rest = [b for b in branches if b != {"type": "null"}]
     if len(rest) != 1:
-        prop["anyOf"] = rest
-        return
+        merged = _by_type(rest)
+        if merged is None or (prop.keys() & merged.keys()) - _ANNOTATIONS:
+            prop["anyOf"] = rest
+            return
+        rest = [merged]
     branch = rest[0]
     if (prop.keys() & branch.keys()) - _ANNOTATIONS:
         prop["anyOf"] = rest  # both constrain: merging could change the meaning
         return
     del prop["anyOf"]
     prop.update({key: value for key, value in branch.items() if key not in prop})
+
+
+# Keywords that constrain only values of one JSON type (`items` only arrays, `minLength`
+# only strings...): branches of different types that use only these merge into one schema
+# with a list of types, which means the same (`str | list[str]` -> type [string, array]).
+_TYPE_SPECIFIC = frozenset({
+    "type", "items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains",
+    "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "multipleOf", "properties", "additionalProperties", "required",
+    "patternProperties", "minProperties", "maxProperties", "propertyNames"})
+
+
+def _by_type(branches: list[Any]) -> dict[str, Any] | None:
+    """`anyOf` branches of distinct single types as one schema, or None if they overlap."""
+    types = [b.get("type") if isinstance(b, dict) else None for b in branches]
+    if not all(isinstance(t, str) for t in types) or len(set(types)) != len(types) \
+            or any(set(b) - _TYPE_SPECIFIC for b in branches):
+        return None
+    merged: dict[str, Any] = {"type": types}
+    for branch in branches:
+        for key, value in branch.items():
+            if key != "type":
+                if key in merged:  # e.g. two object branches: keep them apart
+                    return None
+                merged[key] = value
+    return merged
 
 
 def _referenced(prop: dict[str, Any]) -> str | None:
@@ -194,6 +223,9 @@ def _draft07(node: Any) -> Any:
             out["definitions"] = {name: _draft07(d) for name, d in value.items()}
         elif key == "$ref" and isinstance(value, str):
             out[key] = value.replace("#/$defs/", "#/definitions/", 1)
+        elif key == "discriminator" and isinstance(value, dict):  # OpenAPI's, with refs
+            out[key] = {**value, "mapping": {tag: ref.replace("#/$defs/", "#/definitions/", 1)
+                                             for tag, ref in value.get("mapping", {}).items()}}
         elif key in _DATA:
             out[key] = value  # data, not schema
         elif key in ("properties", "patternProperties"):

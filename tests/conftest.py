@@ -47,6 +47,8 @@ metadata:
   version: 1.0.0
   owner: platform@acme.com
 plugins:
+  orchestrator:
+    type: dagster
   compute:
     type: duckdb
 """

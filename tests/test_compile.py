@@ -22,6 +22,7 @@ from floe_compiler.emit import write_atomic
 from tests.conftest import EXAMPLE, VALID_MANIFEST, VALID_SPEC, Run, Write
 
 GOVERNED_MANIFEST = VALID_MANIFEST + """\
+scope: enterprise
 approved_plugins:
   compute: [duckdb, snowflake]
 approved_sinks: [rest_api, sql_database]
@@ -145,7 +146,7 @@ def test_plugin_whitelist_in_both_files(run: Run, write: Write) -> None:
     spec = write("floe.yaml", VALID_SPEC.replace("  - name: stg_orders\n", "  - name: stg_orders\n    compute: duckdbb\n"))
     result = run("compile", "--spec", spec, "--format", "json", "--output", spec.parent / "a.json")
     found = {(d["file"].rsplit("/", 1)[-1], d["line"], d["code"]) for d in result.json()["diagnostics"]}
-    assert found == {("manifest.yaml", 9, "FLOE-E202"), ("floe.yaml", 11, "FLOE-E202")}
+    assert found == {("manifest.yaml", 11, "FLOE-E202"), ("floe.yaml", 11, "FLOE-E202")}
     with pytest.raises(CompilationError) as info:
         compile_project(spec)
     errors = [e for e in info.value.exceptions if isinstance(e, PluginWhitelistError)]

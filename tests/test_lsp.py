@@ -29,6 +29,7 @@ SERVER = [str(FLOE), "lsp"] if FLOE.exists() else [sys.executable, "-m", "floe_c
 SEVERITY = {types.DiagnosticSeverity.Error: "error", types.DiagnosticSeverity.Warning: "warning"}
 
 MANIFEST = VALID_MANIFEST + """\
+scope: enterprise
 approved_sinks: [rest_api, sql_database]
 approved_plugins:
   compute: [duckdb, snowflake]
@@ -54,7 +55,8 @@ destinations:
 
 # Each bad file: a mistake a user makes, in a directory beside the manifest.
 BAD = {
-    "typo-key": SPEC.replace("dependsOn:", "depends_on:"),
+    "typo-key": SPEC.replace("dependsOn:", "dependOn:"),
+    "python-name": SPEC.replace("dependsOn:", "depends_on:"),
     "unknown-dependency": SPEC.replace("[stg_orders, stg_customers]", "[stg_order]"),
     "cycle": SPEC.replace("  - name: stg_orders\n",
                           "  - name: stg_orders\n    dependsOn: [mart_orders]\n"),
@@ -186,11 +188,12 @@ def editor(client: LanguageClient) -> Editor:
 
 
 def validate(path: Path) -> list[tuple[str, str, int, int, str]]:
-    """What `floe validate --format json FILE` reports."""
+    """What `floe validate --format json FILE` reports for that file (not for the manifest
+    it also reads: the editor shows those on the manifest)."""
     result = CliRunner().invoke(cli, ["validate", "--format", "json", str(path)])
     return [(d["code"], d["severity"], d["line"], d["column"],
              d["message"] + (f"\n{d['hint']}" if d["hint"] else ""))
-            for d in json.loads(result.stdout)["diagnostics"]]
+            for d in json.loads(result.stdout)["diagnostics"] if d["file"] == str(path)]
 
 
 def shown(diagnostics: list[types.Diagnostic]) -> list[tuple[str, str, int, int, str]]:
@@ -359,7 +362,7 @@ async def test_plugin_type_completes_the_approved_plugins(editor: Editor,
     path = workspace / "manifest.yaml"
     typed = MANIFEST.replace("    type: duckdb", "    type: ")
     await editor.open(path, typed)
-    row = line_of(typed, "type:")
+    row = typed.splitlines().index("    type: ")
     assert await editor.complete(path, row, len(typed.splitlines()[row])) == \
         ["duckdb", "snowflake"]
     await editor.close(path)
@@ -379,8 +382,8 @@ async def test_keys_complete_from_the_model_while_the_yaml_is_broken(
     assert "FLOE-E003" in [d.code for d in published]  # a key without its colon yet
     row = line_of(typed, "    ti")
     items = await editor.completion_items(path, row, 6)
-    assert [i.label for i in items] == ["name", "description", "compute", "tags", "dependsOn",
-                                        "tier", "qualityChecks"]  # in the model's order
+    assert [i.label for i in items] == ["name", "compute", "tags", "dependsOn", "tier",
+                                        "qualityChecks"]  # in the model's order
     tier = next(i for i in items if i.label == "tier")
     assert isinstance(tier.documentation, types.MarkupContent)
     assert tier.documentation.value == "Medallion tier of the model."
@@ -455,6 +458,7 @@ def apply(text: str, action: types.CodeAction, uri: str) -> str:
 
 @pytest.mark.parametrize(("case", "code", "title"), [
     ("typo-key", "FLOE-E102", "Rename to 'dependsOn'"),
+    ("python-name", "FLOE-W121", "Rename to 'dependsOn'"),
     ("unknown-dependency", "FLOE-W204", "Replace with 'stg_orders'"),
     ("unapproved-sink", "FLOE-E201", "Replace with 'rest_api'"),
     ("unapproved-plugin", "FLOE-E202", "Replace with 'snowflake'"),

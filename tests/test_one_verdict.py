@@ -15,6 +15,7 @@ from floe_compiler.pipeline import run as run_pipeline
 from tests.conftest import CORPUS, EXAMPLE, VALID_MANIFEST, VALID_SPEC, Result, Run, Write
 
 GOVERNED_MANIFEST = VALID_MANIFEST + """\
+scope: enterprise
 approved_plugins:
   compute: [duckdb, snowflake]
 approved_sinks: [rest_api, sql_database]
@@ -64,8 +65,10 @@ def test_the_manifest_passed_in_the_same_call_is_used(run: Run, write: Write) ->
 def test_each_floe_yaml_is_paired_with_its_own_manifest_in_one_call(run: Run, write: Write) -> None:
     a = write("a/floe.yaml", VALID_SPEC + DESTINATION.replace("rest_api", "sql_database"))
     b = write("b/floe.yaml", VALID_SPEC + DESTINATION.replace("rest_api", "sql_database"))
-    manifests = [write("a/manifest.yaml", VALID_MANIFEST + "approved_sinks: [rest_api]\n"),
-                 write("b/manifest.yaml", VALID_MANIFEST + "approved_sinks: [sql_database]\n")]
+    manifests = [write("a/manifest.yaml", VALID_MANIFEST + "scope: enterprise\n"
+                       "approved_sinks: [rest_api]\n"),
+                 write("b/manifest.yaml", VALID_MANIFEST + "scope: enterprise\n"
+                       "approved_sinks: [sql_database]\n")]
     result = run("validate", "--format", "json", a, b, *manifests)
     assert [(d["code"], d["file"]) for d in result.json()["diagnostics"]] == [("FLOE-E201", str(a))]
     assert result.json()["files_checked"] == 4

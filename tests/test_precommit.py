@@ -121,7 +121,8 @@ def test_bad_floe_yaml_fails_the_commit_and_the_fixed_one_passes(
 
 def test_a_staged_floe_yaml_is_checked_against_the_committed_manifest(
         product: Path, env: dict[str, str]) -> None:
-    (product / "manifest.yaml").write_text(VALID_MANIFEST + "approved_sinks: [sql_database]\n")
+    (product / "manifest.yaml").write_text(VALID_MANIFEST + "scope: enterprise\n"
+                                           "approved_sinks: [sql_database]\n")
     spec = product / "floe.yaml"
     spec.write_text(VALID_SPEC)
     compile_artifact(product, env)

@@ -135,8 +135,8 @@ PROBES = {
         SPEC_HEAD + "transforms:\n  - name: a\n    tier: |\n",
         SPEC_HEAD + "schedule:\n  |\n",
         SPEC_HEAD + "schedule:\n  cron: |\n",
-        SPEC_HEAD + "governance:\n  |\n",
-        SPEC_HEAD + "compute:\n  |\n",
+        SPEC_HEAD + "ingestion:\n  |\n",
+        SPEC_HEAD + "outputPorts:\n  - |\n",
         SPEC_HEAD + "platform:\n  |\n",
     ],
     "Manifest": [
@@ -165,7 +165,7 @@ def test_no_completion_inserts_null(editor: Editor) -> None:
     # accepting an optional key inserts its children, or nothing, never a null
     top = spec[SPEC_HEAD + "|"]
     assert top["schedule"].startswith("schedule:\n  ")
-    assert top["governance"] == "governance:\n  "
+    assert top["ingestion"].startswith("ingestion:\n  ")
     assert manifest[MANIFEST_HEAD + "plugins:\n  |\n"]["compute"] == "compute:\n  type: "
     # value lists hold the choices, and the examples instead of a null default
     assert list(spec[SPEC_HEAD + "transforms:\n  - name: a\n    tier: |\n"]) == [
@@ -214,8 +214,10 @@ def sample_document(schema: dict[str, Any]) -> tuple[str, list[Key]]:
                 return json.dumps(prop[keyword][0])
         if "const" in prop:
             return json.dumps(prop["const"])
+        kind = prop.get("type", "")
+        kind = kind[0] if isinstance(kind, list) else kind  # e.g. [string, array]: a string
         return {"integer": "1", "number": "1", "boolean": "true", "array": "[]",
-                "object": "{}"}.get(prop.get("type", ""), '"x"')
+                "object": "{}"}.get(kind, '"x"')
 
     def emit(obj: dict[str, Any], indent: int, path: str, bullet: bool = False) -> None:
         for i, (name, prop) in enumerate(obj.get("properties", {}).items()):

@@ -47,6 +47,7 @@ MANIFEST = load_text(VALID_MANIFEST + """\
 governance:
   audit_logging: enabled
   rbac: {enabled: true}
+scope: enterprise
 approved_sinks: [rest_api]
 defaults: {region: eu}
 """, "manifest.yaml").data
@@ -220,7 +221,7 @@ def test_password_in_a_nested_flow_mapping_is_masked_in_snippets(run: Run, write
 
 def test_credentials_in_governance_policies_stay_out_of_the_artifact(run: Run, write: Write, tmp_path: Path) -> None:
     spec = write("floe.yaml", VALID_SPEC)
-    manifest = write("manifest.yaml", VALID_MANIFEST + "governance:\n  rbac:\n    token: S3crRbacToken\n")
+    manifest = write("manifest.yaml", VALID_MANIFEST + "governance:\n  network_policies:\n    custom_egress_rules:\n      - token: S3crRbacToken\n")
     output = _compile(run, spec, manifest, tmp_path / "artifact.json")
     assert "<redacted>" in (tmp_path / "artifact.json").read_text()
     assert "S3crRbacToken" not in output

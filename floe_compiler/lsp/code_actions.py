@@ -22,7 +22,7 @@ def code_actions(uri: str, diagnostics: Sequence[types.Diagnostic],
             continue
         if data.get("fix") == "quote":
             title = f"Quote it: {text}"
-        elif d.code == "FLOE-E102":
+        elif d.code in ("FLOE-E102", "FLOE-W121"):
             title = f"Rename to '{text}'"
         else:
             title = f"Replace with '{text}'"

@@ -112,9 +112,8 @@ def _values(model: type[BaseModel], cursor: Cursor, known: Analysis | None,
 
 
 def _is_compute_choice(path: Path_) -> bool:
-    return path == ("compute", "default") or (len(path) == 3 and path[:2] ==
-                                              ("compute", "overrides")) \
-        or (len(path) == 3 and path[0] == "transforms" and path[2] == "compute")
+    """A transform's `compute`: one of the manifest's approved compute plugins."""
+    return len(path) == 3 and path[0] == "transforms" and path[2] == "compute"
 
 
 def _transform_names(known: Analysis | None, index: str | int) -> list[str]:

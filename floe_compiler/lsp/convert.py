@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from lsprotocol import types
+from pydantic import BaseModel
 
 from floe_compiler.checks import transform_graph
 from floe_compiler.credentials import is_credential_key
@@ -15,7 +16,7 @@ from floe_compiler.diagnostics import Diagnostic, Severity, code_url, did_you_me
 from floe_compiler.loader import Located, Path_
 from floe_compiler.lsp.analysis import Analysis
 from floe_compiler.lsp.yaml_text import token_end
-from floe_compiler.parse import MODELS, fields_at
+from floe_compiler.parse import MODELS, fields_at, type_at
 
 SOURCE = "floe"
 SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -74,6 +75,12 @@ class _Fixes:
             path = self.keys(doc).get(where)
             if path is not None and isinstance(path[-1], str):
                 guess = did_you_mean(path[-1], fields_at(self.model, path[:-1]))
+        elif d.code == "FLOE-W121" and self.model is not None:  # depends_on -> dependsOn
+            path = self.keys(doc).get(where)
+            owner = type_at(self.model, path[:-1]) if path is not None else None
+            if path is not None and isinstance(owner, type) and issubclass(owner, BaseModel):
+                info = owner.model_fields.get(str(path[-1]))
+                guess = info.alias if info is not None else None
         elif d.code in ("FLOE-W204", "FLOE-E201", "FLOE-E202"):
             path = self.values(doc).get(where)
             value = _get(doc.data, path) if path is not None else None

@@ -12,11 +12,17 @@ API_VERSION = "floe.dev/v1"
 
 FLOE_NAME_PATTERN = r"^[a-z][a-z0-9-]*$"
 SEMVER_PATTERN = r"^\d+\.\d+\.\d+$"
+# A manifest's name may start with a digit but not end with '-' (upstream's NAME_PATTERN).
+MANIFEST_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
+RESERVED_MANIFEST_NAMES = frozenset({"default", "system", "floe", "admin", "root"})
 DBT_MODEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 DESTINATION_NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
 # Kubernetes Secret names (DNS subdomain without dots), as upstream's SECRET_NAME_PATTERN.
 SECRET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
 SECRET_NAME_MAX_LENGTH = 253
+# Upstream's bounds on a destination.
+MAX_BATCH_SIZE = 100_000
+MAX_CONFIG_KEYS = 50
 
 # Keys that tie a floe.yaml to one environment (upstream FR-014). They belong in
 # the platform manifest or in a Kubernetes Secret.
@@ -25,6 +31,15 @@ FORBIDDEN_ENVIRONMENT_FIELDS = frozenset({
     "connection_string", "endpoint", "access_key", "secret_key", "token", "api_key",
 })
 
+# Top-level manifest keys that tie it to one environment (upstream's list).
+MANIFEST_ENVIRONMENT_FIELDS = frozenset({
+    "env_overrides", "environments", "environment", "env", "dev", "staging", "prod",
+    "production", "target_env", "floe_env",
+})
+
+# The data quality providers floe-core compiles for.
+QUALITY_PROVIDERS = ("great_expectations", "soda", "dbt_expectations")
+
 
 class FrozenModel(BaseModel):
     """Immutable, and unknown keys are errors (a typo must never pass silently)."""
@@ -32,4 +47,4 @@ class FrozenModel(BaseModel):
     # defer_build: a model's validator is built on first use, so validating only floe.yaml
     # never builds the manifest's (measured: -4 ms of ~190 ms per `floe validate floe.yaml`).
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False,
-                              defer_build=True)
+                              defer_build=True, use_attribute_docstrings=True)

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import (
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core.core_schema import CoreSchema
 
+from floe_compiler.models.artifacts import ArtifactsConfig
 from floe_compiler.models.common import (
-    FLOE_NAME_PATTERN,
+    MANIFEST_NAME_PATTERN,
+    RESERVED_MANIFEST_NAMES,
     SECRET_NAME_MAX_LENGTH,
     SECRET_NAME_PATTERN,
     SEMVER_PATTERN,
     FrozenModel,
 )
+from floe_compiler.models.governance import ManifestGovernance, QualityConfig
 
 
 class ManifestMetadata(FrozenModel):
     """Identification and ownership of the platform."""
 
-    name: str = Field(min_length=1, max_length=63, pattern=FLOE_NAME_PATTERN,
-                      description="Platform name: DNS-compatible, lowercase, starts with a letter.",
+    name: str = Field(min_length=1, max_length=63, pattern=MANIFEST_NAME_PATTERN,
+                      description="Platform name: lowercase letters, digits and '-', starting "
+                                  "and ending with a letter or digit; not a reserved name.",
                       examples=["acme-platform"])
     version: str = Field(pattern=SEMVER_PATTERN, description="Manifest version, MAJOR.MINOR.PATCH.",
                          examples=["1.0.0"])
@@ -27,6 +40,13 @@ class ManifestMetadata(FrozenModel):
                                     description="Human-readable description.")
     owner: str = Field(min_length=1, description="Owning team or e-mail.",
                        examples=["platform-team@acme.com"])
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name.lower() in RESERVED_MANIFEST_NAMES:
+            raise ValueError(f"'{name}' is a reserved name")
+        return name
 
 
 class PluginSelection(FrozenModel):
@@ -59,35 +79,62 @@ class PluginsConfig(FrozenModel):
     lineage_backend: PluginSelection | None = Field(default=None, description="marquez…")
     identity: PluginSelection | None = Field(default=None, description="k8s-rbac, custom")
     dbt: PluginSelection | None = Field(default=None, description="core, fusion")
-    quality: PluginSelection | None = Field(default=None, description="great_expectations…")
+    quality: QualityConfig | None = Field(default=None,
+                                          description="Data quality provider and scoring.")
 
 
 PLUGIN_CATEGORIES: tuple[str, ...] = tuple(PluginsConfig.model_fields)
+
+
+# An endpoint on a loopback, private or link-local address (upstream's SSRF guard).
+_PRIVATE_ENDPOINT = re.compile(r"://(?:127\.|192\.168\.|10\.|172\.(?:1[6-9]|2\d|3[01])\.|"
+                               r"169\.254\.|::1|localhost)")
+
+
+def _public_http(endpoint: str | None) -> str | None:
+    if endpoint is None:
+        return None
+    if not re.match(r"https?://", endpoint):
+        raise ValueError("endpoint must be an http:// or https:// URL")
+    if _PRIVATE_ENDPOINT.search(endpoint):
+        raise ValueError("endpoint must not be a loopback, private or link-local address")
+    return endpoint
 
 
 class TracingConfig(FrozenModel):
     """OpenTelemetry tracing of pipeline runs."""
 
     enabled: bool = Field(default=True, description="Whether runs emit traces.")
-    exporter: str | None = Field(default=None, description="Trace exporter.", examples=["otlp"])
+    exporter: Literal["otlp", "console", "none"] = Field(default="otlp",
+                                                         description="Trace exporter.")
     endpoint: str | None = Field(default=None, description="Collector endpoint.",
                                  examples=["http://otel-collector:4317"])
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, endpoint: str | None) -> str | None:
+        return _public_http(endpoint)
 
 
 class LineageConfig(FrozenModel):
     """OpenLineage events for every run."""
 
     enabled: bool = Field(default=True, description="Whether runs emit lineage events.")
-    transport: str | None = Field(default=None, description="OpenLineage transport.",
-                                  examples=["http"])
+    transport: Literal["http", "console", "noop"] = Field(default="http",
+                                                         description="OpenLineage transport.")
     endpoint: str | None = Field(default=None, description="Lineage backend endpoint.",
                                  examples=["http://marquez:5000"])
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, endpoint: str | None) -> str | None:
+        return _public_http(endpoint)
 
 
 class LoggingConfig(FrozenModel):
     """Log level and format of platform components."""
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Minimum level logged.")
     format: Literal["json", "text"] = Field(default="json", description="Log line format.")
 
@@ -95,70 +142,50 @@ class LoggingConfig(FrozenModel):
 class ObservabilityConfig(FrozenModel):
     """Tracing, lineage and logging for every data product on the platform."""
 
-    tracing: TracingConfig | None = None
-    lineage: LineageConfig | None = None
-    logging: LoggingConfig | None = None
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
+    lineage: LineageConfig = Field(default_factory=LineageConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
 
-class QualityGates(FrozenModel):
-    """Quality bars a data product must meet."""
+class ResourceQuantities(FrozenModel):
+    """Kubernetes quantities for one of requests or limits."""
 
-    minimum_test_coverage: int | None = Field(
-        default=None, ge=0, le=100, description="Minimum percentage of models with tests.",
-        examples=[80])
-    require_descriptions: bool | None = Field(
-        default=None, description="Every model and column must have a description.")
-    block_on_failure: bool | None = Field(
-        default=None, description="A failed gate stops the deployment.")
+    cpu: str = Field(description="CPU quantity.", examples=["500m"])
+    memory: str = Field(description="Memory quantity.", examples=["512Mi"])
 
 
-class ManifestGovernance(FrozenModel):
-    """Platform-wide policies every data product must follow."""
-
-    pii_encryption: Literal["required", "optional"] | None = Field(
-        default=None, description="Whether PII columns must be encrypted.")
-    audit_logging: Literal["enabled", "disabled"] | None = Field(
-        default=None, description="Whether data access is audit-logged.")
-    policy_enforcement_level: Literal["off", "warn", "strict"] | None = Field(
-        default=None, description="How policy violations are treated.")
-    data_retention_days: int | None = Field(default=None, ge=1,
-                                            description="Days data is kept.", examples=[90])
-    default_ttl_hours: int | None = Field(default=None, ge=1,
-                                          description="Default time-to-live, in hours.")
-    snapshot_keep_last: int | None = Field(default=None, ge=1,
-                                           description="Iceberg snapshots kept per table.")
-    stale_table_recovery_mode: Literal["strict", "repair"] | None = Field(
-        default=None, description="How stale tables are recovered.")
-    quality_gates: QualityGates | None = None
-    # Upstream sub-policies whose structure this compiler passes through unchanged.
-    naming: dict[str, Any] | None = Field(default=None, description="Naming conventions.")
-    data_contracts: dict[str, Any] | None = Field(default=None,
-                                                  description="Data contract policy.")
-    custom_rules: list[dict[str, Any]] | None = Field(default=None,
-                                                      description="Platform-specific rules.")
-    policy_overrides: list[dict[str, Any]] | None = Field(
-        default=None, description="Exceptions to the policies above.")
-    rbac: dict[str, Any] | None = Field(default=None, description="Access control policy.")
-    secret_scanning: dict[str, Any] | None = Field(default=None,
-                                                   description="Secret scanning policy.")
-    network_policies: dict[str, Any] | None = Field(default=None,
-                                                    description="Network policy.")
-    policies: list[dict[str, Any]] | None = Field(default=None, description="Further policies.")
+FLAT_PRESET_KEYS = ("cpu_request", "memory_request", "cpu_limit", "memory_limit")
 
 
 class ResourcePreset(FrozenModel):
-    """Kubernetes resource requests and limits, as quantities."""
+    """Kubernetes resource requests and limits; the four flat keys cpu_request,
+    memory_request, cpu_limit and memory_limit together are a shorthand for them."""
 
-    cpu_request: str | None = Field(default=None, description="CPU request.", examples=["100m"])
-    cpu_limit: str | None = Field(default=None, description="CPU limit.", examples=["500m"])
-    memory_request: str | None = Field(default=None, description="Memory request.",
-                                       examples=["256Mi"])
-    memory_limit: str | None = Field(default=None, description="Memory limit.",
-                                     examples=["512Mi"])
+    requests: ResourceQuantities
+    limits: ResourceQuantities
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """Editors accept the shorthand too."""
+        flat = {"type": "object", "required": list(FLAT_PRESET_KEYS),
+                "properties": {key: {"type": "string"} for key in FLAT_PRESET_KEYS}}
+        return {"anyOf": [handler(core_schema), flat]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and all(key in data for key in FLAT_PRESET_KEYS):
+            return {"requests": {"cpu": data["cpu_request"], "memory": data["memory_request"]},
+                    "limits": {"cpu": data["cpu_limit"], "memory": data["memory_limit"]}}
+        return data
 
 
 class PlatformManifest(FrozenModel):
-    """Platform configuration and governance: manifest.yaml."""
+    """Platform configuration and governance: manifest.yaml. Unknown top-level keys are
+    kept (a newer manifest may have them) and reported as warnings."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion",
                                                 description="Schema version of this file.")
@@ -173,7 +200,8 @@ class PlatformManifest(FrozenModel):
     governance: ManifestGovernance | None = None
     resource_presets: dict[str, ResourcePreset] | None = Field(
         default=None, description="Named resource sizes for jobs.",
-        examples=[{"small": {"cpu_request": "100m", "memory_request": "256Mi"}}])
+        examples=[{"small": {"requests": {"cpu": "100m", "memory": "256Mi"},
+                             "limits": {"cpu": "500m", "memory": "512Mi"}}}])
     approved_plugins: dict[str, list[str]] | None = Field(
         default=None, description="Allowed plugin types per category; absent = all allowed.",
         examples=[{"compute": ["duckdb", "snowflake"]}])
@@ -184,5 +212,5 @@ class PlatformManifest(FrozenModel):
         default=None, description="Names of approved data products.")
     defaults: dict[str, str] | None = Field(default=None,
                                             description="Platform defaults, passed through.")
-    artifacts: dict[str, Any] | None = Field(default=None,
-                                             description="Artifact settings, passed through.")
+    artifacts: ArtifactsConfig | None = Field(default=None,
+                                              description="Artifact registry and promotion.")

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from floe_compiler.models.common import (
     DBT_MODEL_NAME_PATTERN,
     DESTINATION_NAME_PATTERN,
     FLOE_NAME_PATTERN,
+    MAX_BATCH_SIZE,
+    MAX_CONFIG_KEYS,
     SECRET_NAME_MAX_LENGTH,
     SECRET_NAME_PATTERN,
     SEMVER_PATTERN,
     FrozenModel,
 )
-
-Enforcement = Literal["off", "warn", "strict"]
 
 
 class FloeMetadata(FrozenModel):
@@ -43,13 +45,30 @@ class PlatformRef(FrozenModel):
                           examples=["../manifest.yaml", "oci://registry.acme.com/floe/platform:v1"])
 
 
+class QualityCheck(FrozenModel):
+    """One data quality check on a model, as upstream's QualityCheck."""
+
+    name: str = Field(min_length=1, description="Check name.", examples=["orders_not_null"])
+    type: str = Field(min_length=1, description="Check type.", examples=["not_null"])
+    column: str | None = Field(default=None, description="Column checked, if any.")
+    dimension: Literal["completeness", "accuracy", "validity", "consistency", "timeliness"] = \
+        Field(description="Quality dimension the check measures.")
+    severity: Literal["critical", "warning", "info"] = Field(
+        default="warning", description="How much a failure weighs.")
+    custom_weight: float | None = Field(default=None, ge=0.1, le=10.0,
+                                        description="Weight overriding the severity's.")
+    parameters: dict[str, Any] = Field(default_factory=dict,
+                                       description="Check-specific parameters.")
+    enabled: bool = Field(default=True, description="Whether the check runs.")
+
+
 class TransformSpec(FrozenModel):
     """One dbt model of the data product."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
                       description="dbt model name.", examples=["stg_customers"])
-    description: str | None = Field(default=None, max_length=500,
-                                    description="What the model produces.")
     compute: str | None = Field(default=None,
                                 description="Compute plugin override (default: the platform's).",
                                 examples=["duckdb", "spark"])
@@ -60,7 +79,7 @@ class TransformSpec(FrozenModel):
                                          examples=[["stg_customers"]])
     tier: Literal["bronze", "silver", "gold"] | None = Field(
         default=None, description="Medallion tier of the model.")
-    quality_checks: list[dict[str, Any]] | None = Field(
+    quality_checks: list[QualityCheck] | None = Field(
         default=None, alias="qualityChecks", description="Quality checks for this model.")
 
 
@@ -74,58 +93,31 @@ class ScheduleSpec(FrozenModel):
     enabled: bool = Field(default=True, description="Whether the schedule is active.")
 
 
+class OutputPortColumn(FrozenModel):
+    """One column of an output port's schema."""
+
+    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
+                      description="Column name.", examples=["customer_id"])
+    type: str = Field(description="Logical type (ODCS v3).", examples=["string", "integer"])
+    description: str | None = Field(default=None, max_length=500,
+                                    description="What the column holds.")
+    required: bool = Field(default=False, description="Whether the column is non-nullable.")
+    primary_key: bool = Field(default=False, alias="primaryKey",
+                              description="Whether the column is (part of) the primary key.")
+    classification: str | None = Field(default=None, description="Data classification.",
+                                       examples=["pii", "public"])
+
+
 class OutputPort(FrozenModel):
-    """A table the data product exposes."""
+    """A table the data product exposes; its data contract is generated from it."""
 
     name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
                       description="Port name (letters, digits and '_').", examples=["customers"])
     description: str | None = Field(default=None, max_length=500,
                                     description="What consumers get from this port.")
     owner: str | None = Field(default=None, min_length=1, description="Owner e-mail or team.")
-    table: str | None = Field(default=None, description="Fully qualified table.",
-                              examples=["analytics.customer_360.mart_customer_360"])
-    format: str | None = Field(default=None, description="Table format.",
-                               examples=["iceberg"])
-
-
-class InputPort(FrozenModel):
-    """Another data product this one reads."""
-
-    name: str = Field(min_length=1, max_length=128, pattern=DBT_MODEL_NAME_PATTERN,
-                      description="Port name (letters, digits and '_').",
-                      examples=["crm_customers"])
-    description: str | None = Field(default=None, max_length=500,
-                                    description="What this product reads from it.")
-    source: str = Field(min_length=1, description="The other product's table, as product.port.",
-                        examples=["crm.customers"])
-    contract: str | None = Field(default=None, description="URN of the data contract it honours.",
-                                 examples=["urn:datacontract:acme:crm:customers:1.0.0"])
-
-
-class DataContractsSpec(FrozenModel):
-    """How this product's data contracts are enforced."""
-
-    enforcement: Enforcement = Field(default="warn",
-                                     description="How data contract violations are treated.")
-
-
-class ProductGovernance(FrozenModel):
-    """Product-level governance settings (the manifest's policies still apply)."""
-
-    data_contracts: DataContractsSpec | None = Field(
-        default=None, description="Data contract enforcement for this product.")
-
-
-class ComputeSpec(FrozenModel):
-    """Compute plugin selection for this product."""
-
-    default: str | None = Field(default=None,
-                                description="Compute plugin for every transform "
-                                            "(default: the platform's).",
-                                examples=["duckdb"])
-    overrides: dict[str, str] | None = Field(
-        default=None, description="Per-transform compute plugin.",
-        examples=[{"int_customer_orders": "spark"}])
+    schema_: Annotated[list[OutputPortColumn], Field(
+        alias="schema", min_length=1, description="The port's columns, at least one.")]
 
 
 class DestinationConfig(FrozenModel):
@@ -153,12 +145,120 @@ class DestinationConfig(FrozenModel):
     field_mapping: dict[str, str] | None = Field(
         default=None, description="Source column -> destination field.",
         examples=[{"customer_id": "External_Id__c"}])
-    batch_size: int | None = Field(default=None, ge=1, description="Rows per batch.",
-                                   examples=[500])
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE,
+                                   description="Rows per batch.", examples=[500])
+
+    @field_validator("config")
+    @classmethod
+    def _bounded_config(cls, config: dict[str, Any] | None) -> dict[str, Any] | None:
+        if config is not None and len(config) > MAX_CONFIG_KEYS:
+            raise ValueError(f"config has {len(config)} keys; at most {MAX_CONFIG_KEYS} "
+                             "are allowed")
+        return config
+
+
+# Query or fragment words that mean a credential rides in an ingestion path.
+_CREDENTIAL_WORDS = ("credential", "access_key", "secret_key", "token", "api_key", "password",
+                     "signature", "awsaccesskeyid", "aws_access_key_id",
+                     "aws_secret_access_key")
+
+
+def _mentions_credential(text: str) -> bool:
+    lowered = text.lower()
+    squeezed = re.sub(r"[^a-z0-9]", "", lowered)
+    return any(word in lowered or word.replace("_", "") in squeezed
+               for word in _CREDENTIAL_WORDS)
+
+
+class IngestionSource(FrozenModel):
+    """One file source loaded into an Iceberg table before the transforms run."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+                      description="Source name (letters, digits, '-' and '_').",
+                      examples=["raw_orders"])
+    source_type: Literal["filesystem"] = Field(alias="sourceType",
+                                               description="Kind of source.")
+    format: Literal["csv", "jsonl", "parquet"] = Field(description="File format.")
+    path: str = Field(min_length=1, description="Relative path, or s3://, gs://, az:// URI.",
+                      examples=["data/orders.csv", "s3://landing/orders/"])
+    destination_table: str = Field(alias="destinationTable", min_length=1,
+                                   description="Target table as namespace.table.",
+                                   examples=["raw.orders"])
+    write_mode: Literal["append", "replace", "merge"] = Field(
+        default="append", alias="writeMode", description="How loaded rows are written.")
+    schema_contract: Literal["evolve", "freeze"] = Field(
+        default="evolve", alias="schemaContract", description="Whether the schema may change.")
+    cursor_field: str | None = Field(default=None, alias="cursorField",
+                                     description="Column for incremental loads.")
+    primary_key: str | list[str] | None = Field(default=None, alias="primaryKey",
+                                                description="Key column(s); needed for merge.")
+
+    @field_validator("destination_table")
+    @classmethod
+    def _namespace_dot_table(cls, table: str) -> str:
+        parts = table.split(".")
+        if len(parts) != 2 or not all(p and p == p.strip() for p in parts):
+            raise ValueError("destinationTable must be namespace.table")
+        return table
+
+    @field_validator("path")
+    @classmethod
+    def _portable_path(cls, path: str) -> str:
+        if path != path.strip() or not path.strip():
+            raise ValueError("path must not be blank or start or end with whitespace")
+        url = urlsplit(path)
+        if _mentions_credential(url.query) or _mentions_credential(url.fragment):
+            raise ValueError("path must not carry credentials in its query or fragment")
+        if url.scheme:
+            if url.scheme not in ("s3", "gs", "az"):
+                raise ValueError("path URI scheme must be s3://, gs:// or az://")
+            if url.username or url.password or "@" in url.netloc:
+                raise ValueError("path must not embed credentials")
+            if not url.netloc:
+                raise ValueError("an object-store path needs a bucket or container")
+        elif path.startswith("/"):
+            raise ValueError("a local path must be relative")
+        elif "://" in path:
+            raise ValueError("path URI scheme must be s3://, gs:// or az://")
+        return path
+
+    @field_validator("primary_key")
+    @classmethod
+    def _named_keys(cls, key: str | list[str] | None) -> str | list[str] | None:
+        keys = [key] if isinstance(key, str) else key
+        if keys is not None and (not keys or any(not k.strip() for k in keys)):
+            raise ValueError("primaryKey must name at least one non-blank column")
+        return key
+
+    @model_validator(mode="after")
+    def _merge_needs_key(self) -> IngestionSource:
+        if self.write_mode == "merge" and not self.primary_key:
+            raise ValueError("primaryKey is required when writeMode is merge")
+        return self
+
+
+class IngestionSpec(FrozenModel):
+    """Files this product loads itself."""
+
+    sources: list[IngestionSource] = Field(min_length=1, description="At least one source.")
+
+    @field_validator("sources")
+    @classmethod
+    def _distinct(cls, sources: list[IngestionSource]) -> list[IngestionSource]:
+        for what, values in (("source names", [s.name for s in sources]),
+                             ("destination tables", [s.destination_table for s in sources])):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"duplicate ingestion {what}: {', '.join(repeated)}")
+        return sources
 
 
 class FloeSpec(FrozenModel):
     """A data product: floe.yaml."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     api_version: Literal["floe.dev/v1"] = Field(alias="apiVersion",
                                                 description="Schema version of this file.")
@@ -169,13 +269,10 @@ class FloeSpec(FrozenModel):
     transforms: Annotated[list[TransformSpec], Field(min_length=1,
                                                      description="dbt models, at least one.")]
     schedule: ScheduleSpec | None = Field(default=None, description="When the product runs.")
+    output_ports: list[OutputPort] | None = Field(
+        default=None, alias="outputPorts",
+        description="Tables this product exposes; their data contracts are generated.")
     destinations: list[DestinationConfig] | None = Field(
         default=None, description="Reverse-ETL destinations.")
-    output_ports: list[OutputPort] | None = Field(
-        default=None, description="Tables this product exposes to others.")
-    input_ports: list[InputPort] | None = Field(
-        default=None, description="Other data products this one reads.")
-    governance: ProductGovernance | None = Field(
-        default=None, description="Product-level governance; the manifest's policies apply too.")
-    compute: ComputeSpec | None = Field(
-        default=None, description="Compute plugin selection, overall and per transform.")
+    ingestion: IngestionSpec | None = Field(default=None,
+                                            description="Files this product loads itself.")
