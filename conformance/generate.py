@@ -4,8 +4,9 @@ limits...). Each pair carries the names of its mutations, so that a disagreement
 matched against the documented differences (differences.json).
 
 Documents are emitted as block YAML whose strings are all double-quoted and whose plain
-scalars are only integers, true/false and null: YAML 1.1 (floe-core's PyYAML) and
-YAML 1.2 (floe's loader) read them alike.
+scalars are only integers, true/false and null, except where the mutation `yaml11_plain`
+writes a plain scalar that YAML 1.1 (floe-core's PyYAML) reads otherwise than YAML 1.2
+(`yes`, `010`, `12:30`, a date...): floe must judge it as floe-core reads it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,19 @@ class Twice:
 # --- YAML emission ---------------------------------------------------------------------------
 
 
+class Plain:
+    """A scalar written as it is, unquoted, for YAML to resolve (`yes`, `010`, `12:30`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Plain({self.text!r})"
+
+
 def _scalar(value: Any) -> str:
+    if isinstance(value, Plain):
+        return value.text
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -59,6 +72,13 @@ def _scalar(value: Any) -> str:
 
 def _key(key: Any) -> str:
     return json.dumps(key) if isinstance(key, str) else _scalar(key)
+
+
+# Plain scalars whose type YAML 1.1 and YAML 1.2 disagree on (and a few they agree on).
+YAML11_PLAIN = ["yes", "no", "on", "off", "Yes", "NO", "On", "OFF", "y", "n", "010", "0o17",
+                "0x1F", "0b101", "1_000", "12:30", "1:30:00", "2024-01-31",
+                "2024-01-31 10:00:00", "1e3", "1.5e3", ".5", "+12", ".inf", "-.Inf", ".NaN",
+                "true", "False", "~", "=", "0.1.0"]
 
 
 def _block(value: Any, indent: int) -> list[str]:
@@ -633,6 +653,22 @@ def _parent(data: Any, path: tuple[Any, ...]) -> Any:
 
 
 OTHER_VALUES = [0, 7, -1, 1.5, True, False, None, [], {}, ["x"], {"k": "v"}, "x1"]
+
+
+@mutation("yaml11_plain")
+def _yaml11_plain(draw: Draw, spec: Data, manifest: Data) -> None:
+    """A value, or now and then a key, written as a YAML-1.1-ambiguous plain scalar."""
+    doc = draw(st.sampled_from([spec, manifest]))
+    plain = Plain(pick(draw, YAML11_PLAIN, doc))
+    if draw(st.integers(0, 3)) == 0:
+        mappings = [p for p in _places(doc) if isinstance(_parent(doc, p)[p[-1]], dict)]
+        target = _parent(doc, path)[path[-1]] if (path := pick(draw, [(), *mappings], doc)) \
+            else doc
+        target[plain] = "x"
+        return
+    path = pick(draw, [p for p in _places(doc)
+                       if not isinstance(_parent(doc, p)[p[-1]], dict | list)], doc)
+    _parent(doc, path)[path[-1]] = plain
 
 
 @mutation("any_value_retyped")
