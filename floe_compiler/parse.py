@@ -7,9 +7,11 @@ key (unknown field), at the value (bad value) or at the enclosing mapping
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from datetime import date
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -174,7 +176,11 @@ def _source_token(doc: Located, line: int, col: int) -> str:
     lines = doc.text.splitlines()
     if not 0 < line <= len(lines):
         return ""
-    token = lines[line - 1][col - 1:].split(" #", 1)[0].strip()
+    text = lines[line - 1]
+    token = text[col - 1:].split(" #", 1)[0].strip()
+    before = text[:col - 1]
+    if before.count("[") + before.count("{") > before.count("]") + before.count("}"):
+        token = re.split(r"[,\]}]", token, maxsplit=1)[0].strip()  # inside `[a, b]`
     return token if len(token) <= 60 else ""
 
 
@@ -195,18 +201,41 @@ def _semver_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, c
 def _mapping_hint(model: type[BaseModel], path: Path_, doc: Located, line: int, col: int,
                   value: Any) -> str | None:
     """`schedule: "0 6 * * *"`: show the mapping, with the value under its likely key."""
-    target = unwrap_optional(_annotation_at(model, path))
-    if not (isinstance(target, type) and issubclass(target, BaseModel)) or not path:
+    if not path:
         return None
-    names = {name: f.alias or name for name, f in target.model_fields.items()}
-    fields = list(names.values())
     token = _source_token(doc, line, col) if isinstance(value, str) else ""
-    text_field = next((names[name] for name, f in target.model_fields.items()
-                       if str in _members(f.annotation)), None)
+    leaf = path[-1]
+    return _mapping_hint_text(model, tuple(0 if isinstance(p, int) else p for p in path),
+                              dotted(path[:-1]) if isinstance(leaf, int) else None,
+                              None if isinstance(leaf, int) else leaf, token)
+
+
+@cache  # one string for the 300,000 items of a flow list of wrong values, not 300,000
+def _mapping_hint_text(model: type[BaseModel], shape: Path_, parent: str | None,
+                       leaf: str | None, token: str) -> str | None:
+    found = _mapping_fields(model, shape)
+    if found is None:
+        return None
+    fields, text_field = found
     example = f"{{{text_field}: {token}}}" if text_field and token else \
         "{" + ", ".join(f"{f}: ..." for f in fields[:2]) + "}"
-    return (f"`{path[-1]}` is a mapping (fields: {', '.join(fields)}): write "
-            f"`{path[-1]}: {example}`.")
+    if leaf is None:  # a list item: `transforms: [1]`
+        return (f"Each item of `{parent}` is a mapping (fields: "
+                f"{', '.join(fields)}): write `- {example}`.")
+    return f"`{leaf}` is a mapping (fields: {', '.join(fields)}): write `{leaf}: {example}`."
+
+
+@cache  # a flow list of 300,000 wrong items asks 300,000 times about one model
+def _mapping_fields(model: type[BaseModel], shape: Path_) -> tuple[list[str], str | None] | None:
+    """The fields (by alias) of the model at `shape` (list indexes as 0), and the first that
+    takes text; None where no model is expected."""
+    target = unwrap_optional(_annotation_at(model, shape))
+    if not (isinstance(target, type) and issubclass(target, BaseModel)):
+        return None
+    names = {name: f.alias or name for name, f in target.model_fields.items()}
+    text_field = next((names[name] for name, f in target.model_fields.items()
+                       if str in _members(f.annotation)), None)
+    return list(names.values()), text_field
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:

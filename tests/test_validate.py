@@ -285,3 +285,12 @@ def test_github_format_appends_a_job_summary(write: Write, tmp_path: Path) -> No
     subprocess.run([sys.executable, "-m", "floe_compiler", "validate", str(bad)],
                    capture_output=True, env=env, timeout=60)
     assert summary.read_text() == text
+
+
+def test_a_scalar_list_item_where_a_mapping_belongs_shows_the_item(run: Run, write: Write) -> None:
+    spec = VALID_SPEC.replace("transforms:\n  - name: stg_orders\n  - name: mart_orders\n"
+                              "    dependsOn: [stg_orders]\n", "transforms: [stg_orders]\n")
+    found = diag(run("validate", "--format", "json", write("floe.yaml", spec)), "FLOE-E103")
+    assert found["message"] == "transforms[0]: must be a mapping, got 'stg_orders'"
+    assert found["hint"] == ("Each item of `transforms` is a mapping (fields: name, compute, "
+                             "tags, dependsOn, tier, qualityChecks): write `- {name: stg_orders}`.")
