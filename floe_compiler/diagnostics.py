@@ -108,7 +108,7 @@ CODES: dict[str, Code] = _codes(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One located problem. Line and column are 1-based; a whole-file finding is at 1:1."""
 
