@@ -22,8 +22,8 @@ from typing import Any
 
 from floe_compiler.credentials import mask_url
 from floe_compiler.diagnostics import diagnostic
+from floe_compiler.kinds import KINDS, Kind
 from floe_compiler.loader import Located
-from floe_compiler.parse import MODELS, Kind
 from floe_compiler.schema_ids import KIND_BY_SCHEMA_ID
 
 MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(?P<target>\S+)",
@@ -91,7 +91,7 @@ def parsed_schema(path: Path, mtime_ns: int, size: int) -> Any:
 
 def _with_kind(doc: Located, here: Modeline, kind: Kind | None) -> Modeline:
     declared = doc.data.get("kind") if isinstance(doc.data, dict) else None
-    if kind is not None and declared in MODELS and declared != kind:
+    if kind is not None and declared in KINDS and declared != kind:
         doc.diagnostics.append(diagnostic(
             "FLOE-E207", f"the modeline names the {kind} schema, but this file is a {declared}",
             file=doc.file, line=here.line, column=here.column,
