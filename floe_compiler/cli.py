@@ -98,6 +98,15 @@ def _input_options(command: F) -> F:
     return command
 
 
+def _without_pydantic_plugins() -> None:
+    """A short run in a process of ours: skip Pydantic's plugin discovery (a scan of every
+    installed distribution's entry points, ~12 ms), as PYDANTIC_DISABLE_PLUGINS allows.
+    Only a file with a finding imports Pydantic at all (fastpath.py)."""
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--manifest", "manifest_path", type=click.Path(path_type=Path),
@@ -121,6 +130,7 @@ def validate(paths: tuple[Path, ...], manifest_path: Path | None, stdin_filename
 
     Exit status: 0 clean, 1 problems found, 2 a file could not be read.
     """
+    _without_pydantic_plugins()
     from floe_compiler.inputs import sources_for
     from floe_compiler.pipeline import Options, Source, run
 

@@ -14,7 +14,7 @@ from floe_compiler.loader import Located, Path_
 
 Kind = Literal["FloeSpec", "Manifest"]
 KINDS: tuple[Kind, ...] = ("FloeSpec", "Manifest")
-_FILE_NAMES = {"floe": "FloeSpec", "manifest": "Manifest"}
+_FILE_NAMES: dict[str, Kind] = {"floe": "FloeSpec", "manifest": "Manifest"}
 
 
 def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
@@ -22,11 +22,11 @@ def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
     data = doc.data if isinstance(doc.data, dict) else {}
     declared = data.get("kind")
     if isinstance(declared, str) and declared in KINDS:  # `kind: [..]` is not hashable
-        return declared, []  # type: ignore[return-value]
+        return declared, []
     stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
     by_name = _FILE_NAMES.get(stem)
     if by_name is not None:
-        return by_name, []  # type: ignore[return-value]
+        return by_name, []
     line, col = doc.value_at(("kind",))
     if declared is None:
         message = "cannot tell what this file is: it has no `kind` and is not named " \

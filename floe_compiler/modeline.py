@@ -13,7 +13,6 @@ Like the YAML language server, the modeline may be any comment line of the file.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -83,6 +82,8 @@ def parsed_schema(path: Path, mtime_ns: int, size: int) -> Any:
     """The JSON of a schema file (cached while the file is unchanged)."""
     if size > MAX_SCHEMA_BYTES:
         raise ValueError(f"larger than {MAX_SCHEMA_BYTES} bytes")
+    import json  # only for a modeline naming a schema file
+
     try:
         return json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
