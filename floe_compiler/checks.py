@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from floe_compiler.constants import (
@@ -191,6 +192,29 @@ def scope_rules(doc: Located) -> list[Diagnostic]:
     return found
 
 
+@cache
+def _python_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every field name, in `model` and the models below it, that has an alias."""
+    from pydantic import BaseModel
+
+    from floe_compiler.parse import unwrap_optional
+
+    names: set[str] = set()
+    seen: set[type] = set()
+    todo: list[Any] = [model]
+    while todo:
+        annotation = unwrap_optional(todo.pop())
+        todo.extend(typing.get_args(annotation))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+                and annotation not in seen:
+            seen.add(annotation)
+            for name, field in annotation.model_fields.items():
+                if field.alias:
+                    names.add(name)
+                todo.append(field.annotation)
+    return frozenset(names)
+
+
 def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]:
     """Upstream also accepts its Python field names (depends_on for dependsOn): so do we,
     with a warning naming the key everyone else writes."""
@@ -199,6 +223,8 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
     from floe_compiler.parse import unwrap_optional
 
     found: list[Diagnostic] = []
+    if not _python_names(model).intersection(path[-1] for path in doc.keys):
+        return found  # no key anywhere is a Python field name: nothing to walk for
 
     def visit(data: Any, annotation: Any, path: Path_) -> None:
         annotation = unwrap_optional(annotation)
