@@ -98,13 +98,19 @@ def _input_options(command: F) -> F:
     return command
 
 
+# Set by `main` (the console script): only then may a command change the process
+# (environment, garbage collector); `cli` called in-process leaves them as they were.
+_OWN_PROCESS = False
+
+
 def _without_pydantic_plugins() -> None:
     """A short run in a process of ours: skip Pydantic's plugin discovery (a scan of every
     installed distribution's entry points, ~12 ms), as PYDANTIC_DISABLE_PLUGINS allows.
     Only a file with a finding imports Pydantic at all (fastpath.py)."""
     import os
 
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if _OWN_PROCESS:
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 @cli.command()
@@ -373,7 +379,8 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     # A short process of ours building big acyclic trees: the cyclic collector stays off
     # to the end (acyclic_work pauses it for library callers; re-enabling it here would
     # have it traverse the whole artifact once more, ~0.4 s at 100k transforms).
-    gc.disable()
+    if _OWN_PROCESS:
+        gc.disable()
     result = compile_files(spec_path, manifest_path,
                            Options(strict=strict, max_bytes=max_bytes,
                                    variables=_variables(variables)),
@@ -583,8 +590,11 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
 
 
 def main() -> None:
+    """The `floe` console script: the process is ours (unlike `cli` called in-process)."""
     import os
 
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
