@@ -17,6 +17,7 @@ lint: venv
 	$(PY) -m ruff check floe_compiler tests conformance $(wildcard benchmarks)
 	$(PY) -m mypy
 	$(FLOE) schema --check
+	$(PY) -m floe_compiler.accept_gen --check
 
 # Debian's pg_virtualenv (package postgresql) runs the tests beside a throwaway
 # PostgreSQL cluster and exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.

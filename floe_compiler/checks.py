@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
+from floe_compiler.constants import (
+    FORBIDDEN_ENVIRONMENT_FIELDS,
+    MANIFEST_ENVIRONMENT_FIELDS,
+    QUALITY_PROVIDERS,
+)
 from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import find_cycles
 from floe_compiler.diagnostics import Diagnostic, FloeError, diagnostic, did_you_mean
@@ -23,15 +27,11 @@ from floe_compiler.errors import (
     UnknownDependencyError,
     error_for,
 )
+from floe_compiler.kinds import dotted
 from floe_compiler.loader import Located, Path_
-from floe_compiler.models.common import (
-    FORBIDDEN_ENVIRONMENT_FIELDS,
-    MANIFEST_ENVIRONMENT_FIELDS,
-    QUALITY_PROVIDERS,
-)
-from floe_compiler.models.manifest import PlatformManifest
-from floe_compiler.models.spec import FloeSpec
-from floe_compiler.parse import dotted, unwrap_optional
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str, Any]]:
@@ -46,8 +46,10 @@ def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str, Any]]:
             yield from walk(item, (*path, index))
 
 
-def check_spec(doc: Located) -> list[Diagnostic]:
-    """Single-file rules for floe.yaml."""
+def check_spec(doc: Located, schema_clean: bool = False) -> list[Diagnostic]:
+    """Single-file rules for floe.yaml. `schema_clean`: the file passed the fast path's
+    accept check (fastpath.py), which takes no Python field name: the rules that read
+    the models would find nothing, so they are not run (nor the models imported)."""
     found: list[Diagnostic] = []
     for path, key, value in walk(doc.data):
         if is_credential_key(key) and holds_literal_secret(value):
@@ -57,22 +59,29 @@ def check_spec(doc: Located) -> list[Diagnostic]:
             found.append(diagnostic(
                 "FLOE-E106", f"'{key}' at {dotted(path)} is environment-specific and not "
                 "allowed in floe.yaml", file=doc.file, line=line, column=col))
-    found += python_field_names(doc, FloeSpec)
+    if not schema_clean:
+        from floe_compiler.models.spec import FloeSpec
+
+        found += python_field_names(doc, FloeSpec)
     found += non_text_keys(doc, free_form=lambda path: False)
     found += unique_names(doc, "transforms", "transform")
     found += unique_names(doc, "destinations", "destination")
     return found
 
 
-def check_manifest(doc: Located) -> list[Diagnostic]:
-    """Single-file rules for manifest.yaml."""
+def check_manifest(doc: Located, schema_clean: bool = False) -> list[Diagnostic]:
+    """Single-file rules for manifest.yaml (`schema_clean` as for `check_spec`: the accept
+    check takes no unknown top-level key, no Python field name and no non-text key)."""
     found = [_credential(doc, path, "FLOE-W201")
              for path, key, value in walk(doc.data)
              if is_credential_key(key) and holds_literal_secret(value)]
-    found += unknown_manifest_keys(doc)
     found += scope_rules(doc)
-    found += python_field_names(doc, PlatformManifest)
-    found += non_text_keys(doc, free_form=lambda path: _free_form(PlatformManifest, path))
+    if not schema_clean:
+        from floe_compiler.models.manifest import PlatformManifest
+
+        found += unknown_manifest_keys(doc)
+        found += python_field_names(doc, PlatformManifest)
+        found += non_text_keys(doc, free_form=lambda path: _free_form(PlatformManifest, path))
     return found
 
 
@@ -95,6 +104,10 @@ def non_text_keys(doc: Located, free_form: Callable[[Path_], bool]) -> list[Diag
 
 def _free_form(model: type[BaseModel], path: Path_) -> bool:
     """Whether `path` lies inside a value the model takes as it is (typed `Any`)."""
+    from pydantic import BaseModel
+
+    from floe_compiler.parse import unwrap_optional
+
     annotation: Any = model
     for part in path:
         annotation = unwrap_optional(annotation)
@@ -119,6 +132,8 @@ def _free_form(model: type[BaseModel], path: Path_) -> bool:
 def unknown_manifest_keys(doc: Located) -> list[Diagnostic]:
     """A newer manifest may carry keys this version does not know: a warning, as upstream.
     Environment-specific keys are errors: a manifest serves every environment."""
+    from floe_compiler.models.manifest import PlatformManifest
+
     if not isinstance(doc.data, dict):
         return []
     known = {name for name, field in PlatformManifest.model_fields.items()} | {
@@ -177,10 +192,39 @@ def scope_rules(doc: Located) -> list[Diagnostic]:
     return found
 
 
+@cache
+def _python_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every field name, in `model` and the models below it, that has an alias."""
+    from pydantic import BaseModel
+
+    from floe_compiler.parse import unwrap_optional
+
+    names: set[str] = set()
+    seen: set[type] = set()
+    todo: list[Any] = [model]
+    while todo:
+        annotation = unwrap_optional(todo.pop())
+        todo.extend(typing.get_args(annotation))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+                and annotation not in seen:
+            seen.add(annotation)
+            for name, field in annotation.model_fields.items():
+                if field.alias:
+                    names.add(name)
+                todo.append(field.annotation)
+    return frozenset(names)
+
+
 def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]:
     """Upstream also accepts its Python field names (depends_on for dependsOn): so do we,
     with a warning naming the key everyone else writes."""
+    from pydantic import BaseModel
+
+    from floe_compiler.parse import unwrap_optional
+
     found: list[Diagnostic] = []
+    if not _python_names(model).intersection(path[-1] for path in doc.keys):
+        return found  # no key anywhere is a Python field name: nothing to walk for
 
     def visit(data: Any, annotation: Any, path: Path_) -> None:
         annotation = unwrap_optional(annotation)

@@ -19,9 +19,9 @@ from referencing.exceptions import Unresolvable
 
 from floe_compiler.credentials import is_credential_key, mask_url, mask_values
 from floe_compiler.diagnostics import Diagnostic, diagnostic
+from floe_compiler.kinds import dotted
 from floe_compiler.loader import Located
 from floe_compiler.modeline import Modeline, parsed_schema
-from floe_compiler.parse import dotted
 
 MAX_MESSAGE = 200  # jsonschema quotes whole instances; a long one says nothing more
 

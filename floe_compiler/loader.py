@@ -17,7 +17,6 @@ We also note where literal credentials sit, so that no output shows them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -77,7 +76,7 @@ class Located:
     templated: list[Path_] = field(default_factory=list)  # string values holding Jinja
     # Keys written as plain numbers, booleans or null: floe-core reads them so, not as text.
     typed_keys: dict[Path_, Any] = field(default_factory=dict)
-    sha256: str = ""  # of the bytes on disk, for the artifact's provenance
+    raw: bytes = field(default=b"", repr=False)  # as on disk, for `sha256`
     env_vars: set[str] = field(default_factory=set)  # names read by {{ env_var() }}
     variables: set[str] = field(default_factory=set)  # names read by {{ var() }}
     secret_spans: list[Span] = field(default_factory=list)  # literal credentials in `text`
@@ -87,6 +86,14 @@ class Located:
     # The root node is a mapping (as far as the file parsed): only then may output quote
     # its lines. /etc/passwd named as a manifest is read, refused, and never shown.
     mapping: bool = False
+
+    @property
+    def sha256(self) -> str:
+        """Of the bytes on disk, for the artifact's provenance (hashed on demand: only
+        compile needs it, and importing hashlib costs `floe validate` ~3 ms)."""
+        import hashlib
+
+        return hashlib.sha256(self.raw).hexdigest()
 
     def is_secret(self, value: Any) -> bool:
         return not isinstance(value, dict | list) and value is not None \
@@ -156,7 +163,7 @@ def load_bytes(raw: bytes, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         doc.diagnostics.append(problem)  # type: ignore[arg-type]
         return doc
     doc = load_text(text, display)
-    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    doc.raw = raw
     return doc
 
 

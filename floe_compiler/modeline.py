@@ -13,7 +13,6 @@ Like the YAML language server, the modeline may be any comment line of the file.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -22,8 +21,8 @@ from typing import Any
 
 from floe_compiler.credentials import mask_url
 from floe_compiler.diagnostics import diagnostic
+from floe_compiler.kinds import KINDS, Kind
 from floe_compiler.loader import Located
-from floe_compiler.parse import MODELS, Kind
 from floe_compiler.schema_ids import KIND_BY_SCHEMA_ID
 
 MODELINE = re.compile(r"^[ \t]*#[ \t]*yaml-language-server[ \t]*:[ \t]*\$schema=(?P<target>\S+)",
@@ -83,6 +82,8 @@ def parsed_schema(path: Path, mtime_ns: int, size: int) -> Any:
     """The JSON of a schema file (cached while the file is unchanged)."""
     if size > MAX_SCHEMA_BYTES:
         raise ValueError(f"larger than {MAX_SCHEMA_BYTES} bytes")
+    import json  # only for a modeline naming a schema file
+
     try:
         return json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -91,7 +92,7 @@ def parsed_schema(path: Path, mtime_ns: int, size: int) -> Any:
 
 def _with_kind(doc: Located, here: Modeline, kind: Kind | None) -> Modeline:
     declared = doc.data.get("kind") if isinstance(doc.data, dict) else None
-    if kind is not None and declared in MODELS and declared != kind:
+    if kind is not None and declared in KINDS and declared != kind:
         doc.diagnostics.append(diagnostic(
             "FLOE-E207", f"the modeline names the {kind} schema, but this file is a {declared}",
             file=doc.file, line=here.line, column=here.column,

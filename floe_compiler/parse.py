@@ -10,47 +10,26 @@ from __future__ import annotations
 import re
 import types
 import typing
-from datetime import date
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from floe_compiler.constants import FORBIDDEN_ENVIRONMENT_FIELDS, SEMVER_PATTERN
 from floe_compiler.credentials import is_credential_key
 from floe_compiler.diagnostics import Diagnostic, diagnostic, did_you_mean
+from floe_compiler.kinds import Kind, detect_kind, dotted, show
 from floe_compiler.loader import Located, Path_
-from floe_compiler.models.common import FORBIDDEN_ENVIRONMENT_FIELDS, SEMVER_PATTERN
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 
-Kind = Literal["FloeSpec", "Manifest"]
 MODELS: dict[str, type[BaseModel]] = {"FloeSpec": FloeSpec, "Manifest": PlatformManifest}
-_FILE_NAMES = {"floe": "FloeSpec", "manifest": "Manifest"}
+
+# Kind, detect_kind and dotted live in kinds.py (no Pydantic); named here as before.
+__all__ = ["MODELS", "Kind", "detect_kind", "dotted", "parse", "unwrap_optional"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def detect_kind(doc: Located) -> tuple[Kind | None, list[Diagnostic]]:
-    """The file's kind from its `kind:` key, else from its file name."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    declared = data.get("kind")
-    if isinstance(declared, str) and declared in MODELS:  # `kind: [..]` is not hashable
-        return declared, []  # type: ignore[return-value]
-    stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
-    by_name = _FILE_NAMES.get(stem)
-    if by_name is not None:
-        return by_name, []  # type: ignore[return-value]
-    line, col = doc.value_at(("kind",))
-    if declared is None:
-        message = "cannot tell what this file is: it has no `kind` and is not named " \
-                  "floe.yaml or manifest.yaml"
-    else:
-        message = f"unknown kind {_show(declared)}"
-        guess = did_you_mean(str(declared), MODELS)
-        if guess:
-            message += f"; did you mean '{guess}'?"
-    return None, [diagnostic("FLOE-E010", message, file=doc.file, line=line, column=col)]
 
 
 def parse(doc: Located, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
@@ -67,13 +46,6 @@ def parse(doc: Located, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
         if d is not None:
             found.append(d)
     return None, found
-
-
-def dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def _data_path(doc: Located, loc: tuple[int | str, ...]) -> Path_:
@@ -131,7 +103,7 @@ def _to_diagnostic(doc: Located, model: type[BaseModel], err: Any) -> Diagnostic
     # `approved_plugins: {token: [12345]}` errs at token[0]: any credential key above counts.
     secret = any(isinstance(part, str) and is_credential_key(part) for part in path) \
         or doc.is_secret(err.get("input"))
-    value = _show(err.get("input"), secret=secret)
+    value = show(err.get("input"), secret=secret)
     got = f", got {value}" if value else ""
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -276,15 +248,6 @@ def _literal_hint(value: Any, expected: str) -> str | None:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _show(value: Any, *, secret: bool = False) -> str:
-    """A value fit to print: short scalars only, never a credential."""
-    if secret or isinstance(value, dict | list) or value is None:
-        return ""
-    # YAML 1.1 reads 2024-01-01 as a date: show it as written, not as Python's repr
-    text = f"the date {value.isoformat()}" if isinstance(value, date) else repr(value)
-    return text if len(text) <= 60 else ""
 
 
 def _allowed_keys(model: type[BaseModel], path: Path_) -> list[str]:

@@ -16,20 +16,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from floe_compiler.acyclic import acyclic_work
 from floe_compiler.checks import check_dependencies, check_manifest, check_project, check_spec
 from floe_compiler.diagnostics import Diagnostic, FloeError, Severity, diagnostic, sort_key
 from floe_compiler.errors import CompilationError, error_for
+from floe_compiler.fastpath import schema_clean
+from floe_compiler.kinds import KINDS, Kind, detect_kind
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, load_bytes, read_source
 from floe_compiler.manifests import find_manifest
 from floe_compiler.modeline import read_modeline
-from floe_compiler.models.manifest import PlatformManifest
-from floe_compiler.models.spec import FloeSpec
-from floe_compiler.parse import MODELS, Kind, detect_kind, parse
 
-if TYPE_CHECKING:  # emit and the artifact model are for compile only: validate starts faster
+if TYPE_CHECKING:  # the models are imported only for a file the fast path does not accept
+    from pydantic import BaseModel
+
     from floe_compiler.models.artifact import CompiledArtifacts
 
 # Codes after which the run could not even look at the input: exit status 2.
@@ -43,6 +42,9 @@ class Options:
     strict: bool = False  # warnings become errors
     max_bytes: int = DEFAULT_MAX_BYTES
     variables: dict[str, Any] = field(default_factory=dict)  # for {{ var('name') }}
+    # A file the generated accept check passes is not parsed into its model: the same
+    # diagnostics, without importing Pydantic's models (fastpath.py). False: always parse.
+    fast_path: bool = True
 
 
 @dataclass
@@ -135,7 +137,7 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     if expect is None:  # with an expected kind, a wrong `kind:` is a schema error instead
         doc.diagnostics.extend(problems)
     declared = doc.data.get("kind")
-    if expect is not None and isinstance(declared, str) and declared in MODELS \
+    if expect is not None and isinstance(declared, str) and declared in KINDS \
             and declared != expect:
         line, col = doc.value_at(("kind",))
         doc.diagnostics.append(diagnostic(
@@ -146,9 +148,14 @@ def check_file(doc: Located, options: Options, expect: Kind | None = None) -> Ch
     if kind is None:
         return checked
     checked.kind = kind
-    checked.model, problems = parse(doc, MODELS[kind])
-    doc.diagnostics.extend(_not_after_templates(doc, problems))
-    doc.diagnostics.extend(check_spec(doc) if kind == "FloeSpec" else check_manifest(doc))
+    clean = options.fast_path and schema_clean(doc, kind)
+    if not clean:
+        from floe_compiler.parse import MODELS, parse
+
+        checked.model, problems = parse(doc, MODELS[kind])
+        doc.diagnostics.extend(_not_after_templates(doc, problems))
+    doc.diagnostics.extend(check_spec(doc, clean) if kind == "FloeSpec"
+                           else check_manifest(doc, clean))
     return checked
 
 
@@ -246,6 +253,8 @@ def run(sources: Sequence[Source], options: Options, *, manifest: Source | None 
 
 def _run(sources: Sequence[Source], options: Options, override: Source | None, emit: bool,
          compiled_at: str | None, buffers: Mapping[Path, str]) -> Outcome:
+    if emit:  # the artifact is built from the models
+        options = replace(options, fast_path=False)
     files = [check_source(s, options, "FloeSpec" if emit else None) for s in sources]
     manifests = _Manifests(options, override,
                            [] if emit else [(s, f) for s, f in zip(sources, files, strict=True)
@@ -269,6 +278,9 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
     artifact = None
     if emit and not errors and len(pairs) == 1:
         spec, found = pairs[0]
+        from floe_compiler.models.manifest import PlatformManifest
+        from floe_compiler.models.spec import FloeSpec
+
         if found is not None and isinstance(spec.model, FloeSpec) \
                 and isinstance(found.model, PlatformManifest):
             from floe_compiler.emit import build_artifact

@@ -39,9 +39,9 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from floe_compiler.diagnostics import diagnostic
+from floe_compiler.kinds import dotted
 from floe_compiler.loader import Located, Path_
 from floe_compiler.models.common import SECRET_NAME_MAX_LENGTH, SECRET_NAME_PATTERN
-from floe_compiler.parse import dotted
 from floe_compiler.scalars import resolve_plain
 
 FUNCTIONS = ("env_var", "var")

@@ -2,13 +2,13 @@
 
 Kept apart from the generator (`schemas.py`) so that `floe validate` can recognise
 a modeline naming one of these schemas without generating anything. An `$id` is
-versioned with the format it describes: `floe.dev/v1` files, artifact `1.0.0`.
+versioned with the format it describes: `floe.dev/v1` files (the artifact's is
+`models.artifact.SCHEMA_ID`, kept there: importing a model would slow `floe validate`).
 """
 
 from __future__ import annotations
 
-from floe_compiler.models.artifact import SCHEMA_ID as ARTIFACT_SCHEMA_ID
-from floe_compiler.parse import Kind
+from floe_compiler.kinds import Kind
 
 SPEC_SCHEMA_ID = "https://floe.dev/schemas/floe-spec/v1.json"
 MANIFEST_SCHEMA_ID = "https://floe.dev/schemas/manifest/v1.json"
@@ -30,5 +30,5 @@ KIND_BY_SCHEMA_ID: dict[str, Kind] = {
     draft07_id(MANIFEST_SCHEMA_ID): "Manifest",
 }
 
-__all__ = ["ARTIFACT_SCHEMA_ID", "DRAFT_07", "DRAFT_2020_12", "KIND_BY_SCHEMA_ID",
+__all__ = ["DRAFT_07", "DRAFT_2020_12", "KIND_BY_SCHEMA_ID",
            "MANIFEST_SCHEMA_ID", "SPEC_SCHEMA_ID", "draft07_id"]

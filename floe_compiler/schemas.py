@@ -19,11 +19,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
+from floe_compiler.models.artifact import SCHEMA_ID as ARTIFACT_SCHEMA_ID
 from floe_compiler.models.artifact import CompiledArtifacts
 from floe_compiler.models.manifest import PlatformManifest
 from floe_compiler.models.spec import FloeSpec
 from floe_compiler.schema_ids import (
-    ARTIFACT_SCHEMA_ID,
     DRAFT_07,
     DRAFT_2020_12,
     MANIFEST_SCHEMA_ID,
