@@ -25,6 +25,9 @@ deterministic key after the plugin reported it delivered. Hence:
 - the report's checksum and idempotency key are ours (sha256 of the batch's canonical
   Arrow IPC stream, and a key stable across reruns), not the plugin's.
 
+A plugin's log lines (floe-ingestion-dlt prints structlog lines on stdout) are sent to
+stderr, so `floe run`'s stdout stays one JSON report.
+
 `get_source_config` is not delegated: floe-core's returns the plugin's own read settings
 (`catalog_uri`, ...), not the pyiceberg catalog properties our runner opens; we read
 the gold table ourselves.
@@ -36,6 +39,8 @@ import contextlib
 import dataclasses
 import os
 import sqlite3
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +103,8 @@ class UpstreamConnector(SinkConnector):
         if not self.started:
             startup = getattr(self.plugin, "startup", None)
             if callable(startup):
-                startup()
+                with _logs_to_stderr():
+                    startup()
             self.started = True
 
     def close(self) -> None:
@@ -107,18 +113,21 @@ class UpstreamConnector(SinkConnector):
             self.started = False
             shutdown = getattr(self.plugin, "shutdown", None)
             if callable(shutdown):
-                shutdown()
+                with _logs_to_stderr():
+                    shutdown()
 
     def list_available_sinks(self) -> list[str]:
         self.start()
-        return [str(t) for t in self.plugin.list_available_sinks()]
+        with _logs_to_stderr():
+            return [str(t) for t in self.plugin.list_available_sinks()]
 
     def create_sink(self, config: SinkConfig) -> UpstreamSink:
         self.start()
         ours = {k: v for k, v in config.connection_config.items() if k in OUR_KEYS}
         theirs = to_upstream_config(dataclasses.replace(config, connection_config={
             k: v for k, v in config.connection_config.items() if k not in OUR_KEYS}))
-        handle = self.plugin.create_sink(theirs)
+        with _logs_to_stderr():
+            handle = self.plugin.create_sink(theirs)
         target = str(config.connection_config.get("table") or config.sink_type)
         return UpstreamSink(handle, config.sink_type, target,
                             Path(str(ours.get("ledger_path") or DEFAULT_LEDGER_PATH)))
@@ -147,8 +156,9 @@ class UpstreamConnector(SinkConnector):
                 return EgressOutcome(success=True, checksum=checksum, idempotency_key=key,
                                      status=SKIPPED, attempts=0, rows_skipped=rows)
             try:
-                theirs = self.plugin.write(sink.handle, data,
-                                           **{**kwargs, "idempotency_key": key})
+                with _logs_to_stderr():
+                    theirs = self.plugin.write(sink.handle, data,
+                                               **{**kwargs, "idempotency_key": key})
             except Exception as exc:  # a non-transactional write may have half happened
                 return EgressOutcome(success=False, checksum=checksum, idempotency_key=key,
                                      status=UNKNOWN if rows else FAILED, attempts=1,
@@ -190,7 +200,13 @@ def _fields(result: EgressResult) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _ledger(path: Path) -> Any:
+def _logs_to_stderr() -> Iterator[None]:
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+@contextlib.contextmanager
+def _ledger(path: Path) -> Iterator[sqlite3.Connection]:
     if path.parent != Path(""):
         os.makedirs(path.parent, exist_ok=True)
     book = sqlite3.connect(path, timeout=30)
