@@ -166,3 +166,37 @@ def _close_all(connectors: list[InstalledConnector]) -> None:
     for c in connectors:
         if c.connector is not None:
             close_connector(c.connector)
+
+
+@dataclass
+class SinkTypes:
+    """What the installed connectors serve: each sink type with the connector `floe run`
+    would choose for it (floe's built-in first), and the plugins that failed to load."""
+
+    served: dict[str, InstalledConnector]
+    broken: list[InstalledConnector]
+
+
+def sink_types() -> SinkTypes:
+    """Every sink type installed connectors serve. floe's own built-ins are not imported
+    (they are named after the one type each serves); other plugins are loaded, asked,
+    and (floe-core ones) shut down again."""
+    found: list[InstalledConnector] = []
+    for entry_point in _entry_points():
+        dist = entry_point.dist
+        if dist is not None and dist.name == OUR_DISTRIBUTION:
+            found.append(InstalledConnector(entry_point.name, entry_point.value,
+                                            f"{dist.name} {dist.version}",
+                                            sink_types=[entry_point.name]))
+            continue
+        installed = load(entry_point)
+        if installed is not None:
+            if installed.connector is not None:
+                close_connector(installed.connector)
+            found.append(installed)
+    found.sort(key=lambda c: (not c.builtin, c.name, c.group))
+    served: dict[str, InstalledConnector] = {}
+    for connector in found:
+        for sink_type in connector.sink_types:
+            served.setdefault(sink_type, connector)
+    return SinkTypes(served, [c for c in found if c.error])
