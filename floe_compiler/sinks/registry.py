@@ -6,8 +6,8 @@ A plugin package declares, in its pyproject.toml:
     hubspot = "floe_hubspot:HubSpotConnector"
 
 The value may name a SinkConnector subclass, a factory returning one, or an
-instance. Naming the entry point after the sink type it serves lets `floe run`
-load just that plugin.
+instance; name the entry point after the sink type it serves. `floe run` loads every
+connector entry point, so the report can say which others serve a destination's type.
 
 When floe-core is installed, connectors written against it (`floe_core.plugins.sink.
 SinkConnector` subclasses under `floe.sinks` or `floe.ingestion`, such as
@@ -108,6 +108,8 @@ def load(entry_point: EntryPoint) -> InstalledConnector | None:
             raise TypeError(f"{entry_point.value} is not a SinkConnector")
         installed.sink_types = list(connector.list_available_sinks())
         installed.connector = connector
+        if installed.upstream:  # started to be asked; started again when it is used
+            close_connector(connector)
     except Exception as exc:  # a broken plugin must not break the others or `floe sinks`
         installed.error = f"{type(exc).__name__}: {exc}"
     return installed
@@ -119,13 +121,9 @@ def serving(sink_type: str, preferred: str | None = None) -> Served:
     loaded = installed_connectors()
     able = [c for c in loaded if c.connector is not None and sink_type in c.sink_types]
     able.sort(key=lambda c: (not c.builtin, c.name != sink_type, c.name, c.group))
-    for other in loaded:
-        if other not in able and other.connector is not None:
-            close_connector(other.connector)
     if preferred:
         named = [c for c in able if c.answers_to(preferred)]
         if not named:
-            _close_all(able)
             offered = ", ".join(f"{c.name} ({c.distribution})" for c in able) or "none"
             raise UnknownSinkTypeError(
                 f"config.connector '{preferred}' names no installed connector serving "
@@ -144,10 +142,8 @@ def serving(sink_type: str, preferred: str | None = None) -> Served:
             f"{', '.join(available) or 'none'}"
             + (f"; failed to load: {'; '.join(broken)}" if broken else "")
             + "); install the plugin that provides it")
-    others = [c for c in able if c is not chosen]
-    _close_all(others)
     assert chosen.connector is not None
-    return Served(chosen, chosen.connector, others, reason)
+    return Served(chosen, chosen.connector, [c for c in able if c is not chosen], reason)
 
 
 def connector_for(sink_type: str) -> SinkConnector:
@@ -162,12 +158,6 @@ def close_connector(connector: SinkConnector) -> None:
         closer()
 
 
-def _close_all(connectors: list[InstalledConnector]) -> None:
-    for c in connectors:
-        if c.connector is not None:
-            close_connector(c.connector)
-
-
 @dataclass
 class SinkTypes:
     """What the installed connectors serve: each sink type with the connector `floe run`
@@ -179,8 +169,8 @@ class SinkTypes:
 
 def sink_types() -> SinkTypes:
     """Every sink type installed connectors serve. floe's own built-ins are not imported
-    (they are named after the one type each serves); other plugins are loaded, asked,
-    and (floe-core ones) shut down again."""
+    (they are named after the one type each serves); other plugins are loaded and asked
+    (floe-core ones started for that, and shut down again)."""
     found: list[InstalledConnector] = []
     for entry_point in _entry_points():
         dist = entry_point.dist
@@ -191,8 +181,6 @@ def sink_types() -> SinkTypes:
             continue
         installed = load(entry_point)
         if installed is not None:
-            if installed.connector is not None:
-                close_connector(installed.connector)
             found.append(installed)
     found.sort(key=lambda c: (not c.builtin, c.name, c.group))
     served: dict[str, InstalledConnector] = {}
