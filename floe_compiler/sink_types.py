@@ -11,6 +11,7 @@ destinations, so validating the others stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Set
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,19 @@ def has_destinations(doc: Located) -> bool:
     return isinstance(doc.data, dict) and bool(doc.data.get("destinations"))
 
 
+_FOUND: dict[tuple[str, ...], SinkTypes] = {}
+
+
 def installed_sink_types() -> SinkTypes:
+    """The installed connectors' sink types, looked up once per process and sys.path (a
+    language server checks on every edit; installing a plugin changes sys.path's contents,
+    not usually the path itself, so a long-lived process sees it after a restart)."""
     from floe_compiler.sinks.registry import sink_types
 
-    return sink_types()
+    key = tuple(sys.path)
+    if key not in _FOUND:
+        _FOUND[key] = sink_types()
+    return _FOUND[key]
 
 
 def check_sink_types(spec: Located, installed: SinkTypes,
