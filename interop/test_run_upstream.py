@@ -165,3 +165,9 @@ def test_a_floe_core_connector_gets_our_ledger(tmp_path: Path, run: Run, lakehou
     again = only(floe_run(run, lakehouse, artifact))
     assert [b["status"] for b in again["batches"]] == ["skipped"] * 3
     assert len(out.read_text().splitlines()) == 250
+
+    # --dry-run plans the same keys and checksums, sending nothing
+    planned = only(run("run", "--artifact", artifact, *lakehouse.options, "--dry-run"))
+    assert [(b["idempotency_key"], b["checksum"]) for b in planned["batches"]] == \
+        [(b["idempotency_key"], b["checksum"]) for b in sent["batches"]]
+    assert len(out.read_text().splitlines()) == 250

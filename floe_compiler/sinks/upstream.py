@@ -171,6 +171,19 @@ class UpstreamConnector(SinkConnector):
         return EgressOutcome(**{**_fields(result), "checksum": checksum,
                                 "idempotency_key": key}, status=DELIVERED, attempts=1)
 
+    def predict(self, data: pa.Table, **kwargs: Any) -> EgressResult:
+        """What `write` would report as checksum and key (for `floe run --dry-run`)."""
+        from floe_compiler.sinks.assurance import arrow_ipc, sha256_hex
+        from floe_compiler.sinks.delivery import WriteContext
+
+        context = WriteContext.from_kwargs(
+            {k: v for k, v in kwargs.items() if k in ("destination", "snapshot_id",
+                                                      "batch_ordinal")})
+        body = arrow_ipc(data)
+        checksum = sha256_hex(body)
+        return EgressResult(success=True, bytes_transmitted=len(body), checksum=checksum,
+                            idempotency_key=context.key(checksum))
+
     def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
         return catalog_config
 
