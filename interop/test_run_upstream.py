@@ -84,6 +84,7 @@ def test_floe_sinks_lists_floes_own_plugin(run: Run) -> None:
     found = {c["name"]: c for c in json.loads(result.stdout)["connectors"]}
     assert found["dlt"]["distribution"] == "floe-ingestion-dlt 0.1.0a1"
     assert found["dlt"]["sink_types"] == ["rest_api", "sql_database"]
+    assert (found["dlt"]["group"], found["dlt"]["api"]) == ("floe.ingestion", "floe-core")
     assert found["sql_database"]["distribution"].startswith("floe-compiler ")
 
 
