@@ -2,7 +2,7 @@
 
 Kept apart from the generator (`schemas.py`) so that `floe validate` can recognise
 a modeline naming one of these schemas without generating anything. An `$id` is
-versioned with the format it describes: `floe.dev/v1` files, artifact `1.0.0`.
+versioned with the format it describes: `floe.dev/v1` files, artifact `1.1.0`.
 """
 
 from __future__ import annotations
