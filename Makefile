@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLOE := $(VENV)/bin/floe
 
-.PHONY: demo test lint venv clean bench bench-lsp yaml-language-server conformance
+.PHONY: demo test lint venv clean bench bench-lsp yaml-language-server conformance interop
 
 venv: $(VENV)/.installed
 
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check floe_compiler tests conformance $(wildcard benchmarks)
+	$(PY) -m ruff check floe_compiler tests conformance interop $(wildcard benchmarks)
 	$(PY) -m mypy
 	$(FLOE) schema --check
 	$(PY) -m floe_compiler.accept_gen --check
@@ -62,6 +62,18 @@ $(ORACLE_VENV)/.installed: conformance/oracle-requirements.txt
 conformance: venv $(ORACLE_VENV)/.installed
 	$(PY) conformance/run.py --oracle $(ORACLE) --examples $(CONFORMANCE_EXAMPLES) \
 		$(if $(CONFORMANCE_SEED),--seed $(CONFORMANCE_SEED))
+
+# floe's own plugin (floe-ingestion-dlt) and floe-core in the conformance venv, with floe
+# installed beside them (editable, so its entry points are found): the same surface,
+# the contract kit against DltIngestionPlugin, `floe run` with floe-core connectors.
+INTEROP := $(ORACLE_VENV)/.interop-installed
+
+$(INTEROP): $(ORACLE_VENV)/.installed interop/requirements.txt pyproject.toml
+	$(ORACLE) -m pip install --quiet -r interop/requirements.txt -e '.[runner]'
+	touch $@
+
+interop: $(INTEROP)
+	$(PG_VIRTUALENV) $(ORACLE) -m pytest -q -p no:cacheprovider interop
 
 # Not part of `make test`: benchmarks measure, they do not pass or fail.
 bench: venv

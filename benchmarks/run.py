@@ -17,6 +17,9 @@ measured in the same run, on the same machine, interleaved with it:
      which `make conformance` creates)
   d  runner rows/s and peak RSS, Iceberg (9 columns) -> SQLite and PostgreSQL, 100k and
      1M rows, vs ADBC's own ingest of the same table and dlt  target: >= 0.7x ADBC
+  e2 floe's `sql_database` vs floe's own plugin (floe-ingestion-dlt 0.1.0a1's
+     DltIngestionPlugin, run in the conformance venv .venv-floe-core) on the same 1M-row
+     table, SQLite and PostgreSQL; skipped when that venv is absent (make interop builds it)
   s  start-up: `floe validate` on a tiny file vs a bare `python -c pass`
 
 Run it with the interpreter floe is installed in (make bench does).
@@ -309,12 +312,78 @@ def bench_runner(tmp: Path, repeat: int, rows_list: Sequence[int] = (100_000, 1_
     return {"sizes": figures, "target_met": met}
 
 
-def child_json(argv: Sequence[str]) -> dict[str, float]:
+def child_json(argv: Sequence[str]) -> dict[str, Any]:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=ENV)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+ORACLE_PYTHON = ROOT / ".venv-floe-core" / "bin" / "python"
+
+
+def bench_upstream_plugin(tmp: Path, repeat: int, rows: int = 1_000_000,
+                          batch: int = 100_000) -> Results:
+    """e2: `run_artifact` with our sql_database against floe-ingestion-dlt's
+    DltIngestionPlugin.write of the same Iceberg table, interleaved, fresh processes.
+    The plugin runs in the conformance venv (it is never installed beside floe)."""
+    if not ORACLE_PYTHON.exists():
+        print("e2 skipped: .venv-floe-core is absent (make interop builds it)")
+        return {"skipped": ".venv-floe-core absent"}
+    check = subprocess.run([str(ORACLE_PYTHON), "-c", "import floe_ingestion_dlt, floe_compiler"],
+                           capture_output=True, check=False)
+    if check.returncode != 0:
+        print("e2 skipped: .venv-floe-core lacks floe-ingestion-dlt or floe (make interop)")
+        return {"skipped": "floe-ingestion-dlt not installed in .venv-floe-core"}
+    targets: dict[str, str | None] = {"sqlite": None}
+    if os.environ.get("PGHOST"):
+        from sqlalchemy import URL
+
+        targets["postgresql"] = URL.create(
+            "postgresql+psycopg", username=os.environ.get("PGUSER"),
+            password=os.environ.get("PGPASSWORD"), host=os.environ["PGHOST"],
+            port=int(os.environ.get("PGPORT", "5432")),
+            database=os.environ.get("PGDATABASE", "postgres")).render_as_string(
+                hide_password=False)
+    script = str(HERE / "sink_child.py")
+    work = tmp / f"upstream-{rows}"
+    subprocess.run([sys.executable, script, "seed", str(work), str(rows)], check=True)
+    figures: list[dict[str, Any]] = []
+    for database, server in targets.items():
+        ours: list[float] = []
+        theirs: list[float] = []
+        delivered: list[int] = []
+        errors: set[str] = set()
+        for run in range(repeat):
+            for tool, python in (("floe", sys.executable),
+                                 ("floe-ingestion-dlt", str(ORACLE_PYTHON))):
+                table = f"bench_e2_{tool.replace('-', '_')}_{run}"
+                url = server or f"sqlite:///{work / (table + '.db')}"
+                argv = [python, script, tool, str(work), str(rows), url, table]
+                result = child_json(argv + ([str(batch)] if tool == "floe" else []))
+                if tool == "floe":
+                    ours.append(result["seconds"])
+                else:
+                    theirs.append(result["seconds"])
+                    delivered.append(int(result["rows"]))
+                    if result["error"]:
+                        errors.add(str(result["error"]))
+                _drop(database, server and server.replace("+psycopg", ""), table, work)
+        mine, plugin = statistics.median(ours), statistics.median(theirs)
+        row: dict[str, Any] = {"rows": rows, "database": database, "floe_rows_per_s": rows / mine,
+                               "plugin_rows_delivered": max(delivered),
+                               "plugin_seconds_over_floe": plugin / mine,
+                               "plugin_errors": sorted(errors)}
+        figures.append(row)
+        if max(delivered) == rows:
+            print(f"e2 {database:<10} {rows:,} rows: floe {rows / mine:,.0f} rows/s, "
+                  f"floe-ingestion-dlt {rows / plugin:,.0f} rows/s (floe {plugin / mine:.2f}x)")
+        else:
+            print(f"e2 {database:<10} {rows:,} rows: floe {rows / mine:,.0f} rows/s; "
+                  f"floe-ingestion-dlt delivered {max(delivered):,} rows, failing after "
+                  f"{plugin / mine:.2f}x floe's whole run: {'; '.join(sorted(errors))}")
+    return {"sizes": figures}
 
 
 def _drop(database: str, server: str | None, table: str, work: Path) -> None:
@@ -371,6 +440,7 @@ def imported_modules(argv: Sequence[str]) -> list[str]:
 SECTIONS: dict[str, Callable[..., Results]] = {
     "a": bench_single, "b": bench_many, "c": bench_compile, "d": bench_runner, "s": bench_startup,
     "e": bench_upstream,
+    "e2": bench_upstream_plugin,
 }
 
 
@@ -390,8 +460,8 @@ def machine() -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="a,b,c,d,e,s",
-                        help="comma-separated sections (a,b,c,d,e,s)")
+    parser.add_argument("--only", default="a,b,c,d,e,e2,s",
+                        help="comma-separated sections (a,b,c,d,e,e2,s)")
     parser.add_argument("--upstream-sizes", default="1000,10000",
                         help="transforms for e (floe-core takes minutes at 100000)")
     parser.add_argument("--repeat", type=int, default=7, help="runs per measurement (median)")
@@ -401,7 +471,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runner-rows", default="100000,1000000",
                         help="source sizes for d (comma-separated)")
     parser.add_argument("--runner-repeat", type=int, help="runs per tool in d (default --repeat)")
-    parser.add_argument("--batch-size", type=int, default=100_000, help="floe's batch_size in d")
+    parser.add_argument("--batch-size", type=int, default=100_000,
+                        help="floe's batch_size in d and e2")
+    parser.add_argument("--upstream-rows", type=int, default=1_000_000,
+                        help="source size for e2")
     args = parser.parse_args(argv)
     try:
         import floe_compiler  # noqa: F401
@@ -419,6 +492,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif name == "e":
                 results[name] = bench_upstream(Path(tmp), args.repeat,
                                                [int(n) for n in args.upstream_sizes.split(",")])
+            elif name == "e2":
+                results[name] = bench_upstream_plugin(
+                    Path(tmp), args.runner_repeat or args.repeat, args.upstream_rows,
+                    args.batch_size)
             elif name == "d":
                 results[name] = bench_runner(Path(tmp), args.runner_repeat or args.repeat,
                                              [int(r) for r in args.runner_rows.split(",")],

@@ -4,9 +4,13 @@
     python sink_child.py floe  WORK ROWS URL TABLE BATCH # run_artifact (what `floe run` runs)
     python sink_child.py adbc  WORK ROWS URL TABLE       # read the same table, adbc_ingest it
     python sink_child.py dlt   WORK ROWS URL TABLE       # read the same table, dlt pipeline.run
+    python sink_child.py floe-ingestion-dlt WORK ROWS URL TABLE  # floe's own plugin (e2):
+        # read the same table, DltIngestionPlugin.write it (run with the conformance venv's
+        # python, which holds floe-core and floe-ingestion-dlt)
 
 Prints one JSON object: seconds (Iceberg read + load, commit included; imports done
-before the clock starts), peak_mb, and for adbc ingest_seconds (the ingest alone).
+before the clock starts), peak_mb, and for adbc ingest_seconds (the ingest alone); for
+floe-ingestion-dlt, rows (delivered) and error (why it delivered nothing, if so).
 The source: ROWS x 9 columns (2 ints, 3 strings, 2 floats, 2 timestamps) in an embedded
 Iceberg catalog (pyiceberg SqlCatalog on SQLite), appended 100k rows per data file.
 """
@@ -132,6 +136,24 @@ def run_dlt(work: Path, rows: int, url: str, table: str) -> None:
     assert not info.has_failed_jobs
 
 
+def run_floe_ingestion_dlt(work: Path, rows: int, url: str, table: str) -> tuple[int, str]:
+    """floe's own SinkConnector, as a platform team would call it; (rows, error)."""
+    from floe_core.plugins.sink import SinkConfig
+    from floe_ingestion_dlt import DltIngestionPlugin
+
+    data = read_all(work)
+    plugin = DltIngestionPlugin()
+    plugin.startup()
+    try:
+        sink = plugin.create_sink(SinkConfig("sql_database", {"url": url}, batch_size=100_000))
+        result = plugin.write(sink, data, table_name=table)
+        return int(result.rows_delivered), "" if result.success else "; ".join(result.errors)
+    except Exception as exc:
+        return 0, f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        plugin.shutdown()
+
+
 def preload(tool: str) -> None:
     """Import what the tool needs before the clock starts: measure loading, not importing."""
     import adbc_driver_postgresql.dbapi  # noqa: F401
@@ -143,8 +165,10 @@ def preload(tool: str) -> None:
         import floe_compiler.runner.run
         import floe_compiler.sinks.sql_adbc
         import floe_compiler.sinks.sql_database  # noqa: F401
-    if tool == "dlt":
+    if tool in ("dlt", "floe-ingestion-dlt"):
         import dlt  # noqa: F401
+    if tool == "floe-ingestion-dlt":
+        import floe_ingestion_dlt  # noqa: F401
 
 
 def main() -> None:
@@ -155,7 +179,14 @@ def main() -> None:
     url, table = sys.argv[4], sys.argv[5]
     preload(tool)
     started = time.perf_counter()
-    if tool == "floe":
+    extra: dict[str, Any] = {}
+    if tool == "floe-ingestion-dlt":
+        import contextlib
+
+        with contextlib.redirect_stdout(sys.stderr):  # its structlog lines
+            delivered, error = run_floe_ingestion_dlt(work, rows, url, table)
+        extra = {"rows": delivered, "error": error}
+    elif tool == "floe":
         run_floe(work, rows, url, table, int(sys.argv[6]))
     elif tool == "adbc":
         run_adbc(work, rows, url, table)
@@ -166,7 +197,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak,
-                      "ingest_seconds": INGEST_ONLY[0] if INGEST_ONLY else seconds}))
+                      "ingest_seconds": INGEST_ONLY[0] if INGEST_ONLY else seconds, **extra}))
 
 
 if __name__ == "__main__":

@@ -451,7 +451,8 @@ def lsp_command(stdio: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 def sinks_command(fmt: str) -> None:
-    """List installed sink connectors (entry points `floe.sinks`) and the sink types they serve.
+    """List installed sink connectors (entry points `floe.sinks`; with floe-core installed,
+    its connectors in `floe.sinks` and `floe.ingestion` too) and the sink types they serve.
 
     Exit status: 0, or 1 if a connector failed to load.
     """
@@ -463,7 +464,8 @@ def sinks_command(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"connectors": [
             {"name": c.name, "target": c.target, "distribution": c.distribution,
-             "sink_types": c.sink_types, "error": c.error} for c in found]}, indent=2))
+             "sink_types": c.sink_types, "error": c.error, "group": c.group,
+             "api": "floe-core" if c.upstream else "floe"} for c in found]}, indent=2))
     else:
         from floe_compiler.display import printable
 

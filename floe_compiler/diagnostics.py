@@ -105,6 +105,9 @@ CODES: dict[str, Code] = _codes(
     Code("FLOE-W204", "dependsOn names a transform not defined in floe.yaml",
          "Fix the name if it is a typo; a dbt model or source defined outside floe.yaml is "
          "fine."),
+    Code("FLOE-W210", "sink type served by no installed sink connector",
+         "Fix the sink type if it is a typo; otherwise install the plugin that serves it "
+         "(`floe sinks` lists what is installed)."),
 )
 
 

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Set
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from floe_compiler import __version__
 from floe_compiler.acyclic import acyclic_work
@@ -31,13 +31,19 @@ from floe_compiler.models.artifact import (
 )
 from floe_compiler.models.manifest import PlatformManifest, PluginSelection
 from floe_compiler.models.spec import FloeSpec
+from floe_compiler.sink_types import served_by
+
+if TYPE_CHECKING:
+    from floe_compiler.sinks.registry import SinkTypes
 
 REDACTED = "<redacted>"
 
 
 def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
-                   manifest: PlatformManifest, compiled_at: str | None = None
-                   ) -> CompiledArtifacts:
+                   manifest: PlatformManifest, compiled_at: str | None = None,
+                   installed: SinkTypes | None = None) -> CompiledArtifacts:
+    """The artifact; `installed`: the sink connectors found while checking (for
+    `sink_connectors`, which records the one that served each destination's type)."""
     by_name = {t.name: t for t in spec.transforms}
     order = topological_order(list(by_name), {t.name: t.depends_on or [] for t in spec.transforms})
     # As upstream resolves it: the transform's own, else the manifest's defaults.compute,
@@ -83,6 +89,8 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         edges=edges,
         schedule=spec.schedule,
         destinations=[_destination(d) for d in spec.destinations or []],
+        sink_connectors=served_by([d.sink_type for d in spec.destinations or []], installed)
+        if installed is not None else {},
         templating=TemplateUsage(
             env_vars=sorted(spec_doc.env_vars | manifest_doc.env_vars),
             vars=sorted(spec_doc.variables | manifest_doc.variables)),

@@ -324,6 +324,26 @@ EXPLANATIONS: dict[str, Explanation] = {
           - name: mart_orders
             dependsOn: [stg_orders]
         """, since="0.2.0"),
+    "FLOE-W210": _x(
+        "No installed sink connector serves the destination's `sink_type`: not floe's "
+        "built-ins (`sql_database`, `rest_api`), no `floe.sinks` plugin, and, when floe-core "
+        "is installed, no floe-core connector (`floe.sinks` or `floe.ingestion`, such as "
+        "floe-ingestion-dlt's). `floe run` would refuse the destination. It is a warning (an "
+        "error with --strict), since the machine that runs `floe run` may have more plugins "
+        "than the one that compiles; the hint suggests the closest installed type. The "
+        "artifact's `sink_connectors` records which connector served each type.",
+        """
+        destinations:
+          - name: crm
+            sink_type: sql_databse
+            connection_secret_ref: crm-db
+        """,
+        """
+        destinations:
+          - name: crm
+            sink_type: sql_database
+            connection_secret_ref: crm-db
+        """, since="0.2.0"),
     "FLOE-E205": _x(
         "The transforms depend on each other in a cycle, so no run order exists. The message "
         "shows the whole path of the cycle.",

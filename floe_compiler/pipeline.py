@@ -25,11 +25,13 @@ from floe_compiler.kinds import KINDS, Kind, detect_kind
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, load_bytes, read_source
 from floe_compiler.manifests import find_manifest
 from floe_compiler.modeline import read_modeline
+from floe_compiler.sink_types import check_sink_types, has_destinations, installed_sink_types
 
 if TYPE_CHECKING:  # the models are imported only for a file the fast path does not accept
     from pydantic import BaseModel
 
     from floe_compiler.models.artifact import CompiledArtifacts
+    from floe_compiler.sinks.registry import SinkTypes
 
 # Codes after which the run could not even look at the input: exit status 2.
 IO_CODES = frozenset({"FLOE-E001", "FLOE-E206"})
@@ -262,6 +264,7 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
     paired: list[CheckedFile | None] = []
     raised: list[FloeError] = []
     pairs: list[tuple[CheckedFile, CheckedFile | None]] = []
+    installed: SinkTypes | None = None  # looked up once, and only for files with destinations
     for source, spec in zip(sources, files, strict=True):
         paired.append(None)
         if spec.kind != "FloeSpec" or not isinstance(spec.doc.data, dict):
@@ -270,6 +273,12 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
         found = paired[-1] = manifests.for_spec(source, spec, required=emit)
         if found is not None and isinstance(found.doc.data, dict):
             raised += check_project(spec.doc, found.doc)
+        if has_destinations(spec.doc):
+            installed = installed or installed_sink_types()
+            not_approved = {(e.diagnostic.line, e.diagnostic.column) for e in raised
+                            if e.diagnostic.code == "FLOE-E201"
+                            and e.diagnostic.file == spec.doc.file}  # one mistake, one report
+            spec.doc.diagnostics.extend(check_sink_types(spec.doc, installed, not_approved))
         pairs.append((spec, found))
     report = finish([*files, *manifests.loaded], options, extra=[e.diagnostic for e in raised])
     by_diag = {e.diagnostic.escalated() if options.strict else e.diagnostic: e for e in raised}
@@ -285,7 +294,8 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
                 and isinstance(found.model, PlatformManifest):
             from floe_compiler.emit import build_artifact
 
-            artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at)
+            artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at,
+                                      installed)
     return Outcome(report, artifact, errors, files, paired)
 
 

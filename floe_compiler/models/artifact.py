@@ -13,7 +13,9 @@ from pydantic import ConfigDict, Field
 from floe_compiler.models.common import FrozenModel
 from floe_compiler.models.spec import ScheduleSpec
 
-SCHEMA_VERSION: Final = "1.0.0"
+SCHEMA_VERSION: Final = "1.1.0"  # 1.1.0 added `sink_connectors`
+# What `floe run` reads: 1.0.0 is 1.1.0 without `sink_connectors`.
+READABLE_VERSIONS: Final = ("1.0.0", SCHEMA_VERSION)
 SCHEMA_ID = f"https://floe.dev/schemas/compiled-artifacts/v{SCHEMA_VERSION}.json"
 
 DEFAULT_RETRY: dict[str, Any] = {
@@ -82,6 +84,17 @@ class CompiledDestination(FrozenModel):
     retry_config: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_RETRY))
 
 
+class SinkConnectorInfo(FrozenModel):
+    """The connector that served a sink type when the artifact was compiled."""
+
+    entry_point: str = Field(description="Its entry point's name.")
+    group: str = Field(description="Its entry-point group: floe.sinks or floe.ingestion.")
+    distribution: str = Field(description="The package that provides it.")
+    version: str = Field(description="That package's version.")
+    api: Literal["floe", "floe-core"] = Field(
+        description="Whose SinkConnector it implements: floe-compiler's or floe-core's.")
+
+
 class TemplateUsage(FrozenModel):
     """Which templating inputs shaped this artifact: names only, never values."""
 
@@ -94,7 +107,7 @@ class CompiledArtifacts(FrozenModel):
 
     model_config = ConfigDict(title="CompiledArtifacts")
 
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     compiler_version: str
     compiled_at: str | None = Field(
         default=None, description="Set only with SOURCE_DATE_EPOCH or --timestamp.")
@@ -108,3 +121,7 @@ class CompiledArtifacts(FrozenModel):
     schedule: ScheduleSpec | None = None
     destinations: list[CompiledDestination] = Field(default_factory=list)
     templating: TemplateUsage = Field(default_factory=TemplateUsage)
+    sink_connectors: dict[str, SinkConnectorInfo] = Field(
+        default_factory=dict,
+        description="Per sink type used by a destination: the installed connector that "
+                    "served it at compile time (absent: none did, FLOE-W210).")

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from floe_compiler.display import clip, printable
-from floe_compiler.models.artifact import SCHEMA_VERSION, CompiledArtifacts, CompiledDestination
+from floe_compiler.models.artifact import (
+    READABLE_VERSIONS,
+    CompiledArtifacts,
+    CompiledDestination,
+)
 from floe_compiler.models.common import (
     DESTINATION_NAME_PATTERN,
     SECRET_NAME_MAX_LENGTH,
@@ -57,11 +61,16 @@ def read_artifact(path: Path, max_bytes: int | None = None) -> Artifact:
     if not isinstance(data, dict):
         raise ArtifactError(f"{path}: expected a JSON object (a compiled artifact)")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         found = "missing" if version is None else f"{_show(version)} is not supported"
         raise ArtifactError(f"{path}: schema_version: {found}; this floe runs artifacts of "
-                            f"schema_version {SCHEMA_VERSION} (recompile with `floe compile`)")
-    _no_unknown_keys(f"{path}", data, CompiledArtifacts.model_fields)
+                            f"schema_version {' or '.join(READABLE_VERSIONS)} "
+                            "(recompile with `floe compile`)")
+    known = {k for k in CompiledArtifacts.model_fields
+             if version != "1.0.0" or k != "sink_connectors"}  # 1.1.0 added it
+    _no_unknown_keys(f"{path}", data, dict.fromkeys(known))
+    if not isinstance(data.get("sink_connectors", {}), dict):
+        raise ArtifactError(f"{path}: sink_connectors: expected an object")
     product = data.get("product", {})
     if not isinstance(product, dict):
         raise ArtifactError(f"{path}: product: expected an object")

@@ -40,7 +40,7 @@ from floe_compiler.sinks.base import (
 )
 from floe_compiler.sinks.delivery import DELIVERED, FAILED, SKIPPED, UNKNOWN, WriteContext
 from floe_compiler.sinks.payload import apply_field_mapping, row_span
-from floe_compiler.sinks.registry import UnknownSinkTypeError, connector_for
+from floe_compiler.sinks.registry import UnknownSinkTypeError, close_connector, serving
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -118,6 +118,7 @@ class DestinationReport:
     rows_read: int = 0
     batches: list[BatchReport] = field(default_factory=list)
     interrupted: bool = False
+    connector: dict[str, Any] = field(default_factory=dict)  # which plugin served it, and why
 
     @property
     def rows_skipped(self) -> int:
@@ -126,7 +127,8 @@ class DestinationReport:
     def as_dict(self) -> dict[str, Any]:
         result = {k: v for k, v in asdict(self.result).items()
                   if k in EgressResult.__dataclass_fields__}
-        return {"name": self.name, "sink_type": self.sink_type, **result,
+        return {"name": self.name, "sink_type": self.sink_type, "connector": self.connector,
+                **result,
                 "rows_skipped": self.rows_skipped,
                 "skipped_batches": [b.ordinal for b in self.batches if b.status == SKIPPED],
                 "source_table": self.source_table, "snapshot_id": self.snapshot_id,
@@ -183,10 +185,14 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
                                EgressResult(success=False))
     secret: Secret | None = None
     sink: Any = None  # None in a dry run
+    connector: SinkConnector | None = None
     try:
         if not destination.source_table:
             raise RunError("no source_table: nothing to read")
-        connector = connector_for(destination.sink_type)
+        preferred = destination.config.get("connector")
+        served = serving(destination.sink_type, str(preferred) if preferred else None)
+        connector = served.connector
+        report.connector = served.as_dict()
         catalog_config = connector.get_source_config(dict(options.catalog))
         key = tuple(sorted(catalog_config.items()))
         if key not in catalogs:
@@ -213,6 +219,8 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
             str(exc) if isinstance(exc, EXPECTED) else f"{type(exc).__name__}: {exc}")
     finally:
         close_sink(sink)
+        if connector is not None:
+            close_connector(connector)  # a floe-core plugin's shutdown()
     if secret is not None:
         report.result.errors = [secret.scrub(e) for e in report.result.errors]
     report.result.duration_seconds = time.perf_counter() - started

@@ -6,10 +6,15 @@ Importing this package is cheap (no pyarrow); the built-in connectors
 
 from floe_compiler.sinks.base import (
     EgressResult,
+    ErrorCategory,
     SinkConfig,
     SinkConfigurationError,
+    SinkConnectionError,
     SinkConnector,
+    SinkError,
+    SinkWriteError,
     close_sink,
 )
 
-__all__ = ["EgressResult", "SinkConfig", "SinkConfigurationError", "SinkConnector", "close_sink"]
+__all__ = ["EgressResult", "ErrorCategory", "SinkConfig", "SinkConfigurationError",
+           "SinkConnectionError", "SinkConnector", "SinkError", "SinkWriteError", "close_sink"]

@@ -1,8 +1,11 @@
 """The SinkConnector contract: push rows from an Iceberg gold table to an outside system.
 
 Matches upstream floe-core's `floe_core.plugins.sink` seed data model field for
-field, so a connector written for one works with the other. This module imports
-nothing heavy (pyarrow is named for type checkers only): `floe validate` and
+field (SinkConfig, EgressResult, SinkConnector's methods), and the error types of
+floe's plugins (floe-ingestion-dlt's SinkConfigurationError, SinkWriteError,
+SinkConnectionError) constructor for constructor, so a connector written for one works
+with the other; `interop/test_same_surface.py` checks it against the real packages.
+This module imports nothing heavy (pyarrow is named for type checkers only): `floe validate` and
 `floe sinks` may import it.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,8 +47,67 @@ class EgressResult:
     errors: list[str] = field(default_factory=list)
 
 
-class SinkConfigurationError(ValueError):
-    """A SinkConfig a connector cannot use. The message never contains a secret value."""
+class ErrorCategory(Enum):
+    """How a sink error should be retried (the categories of floe's own plugins)."""
+
+    TRANSIENT = "transient"  # retry: timeouts, 429/503, connection resets
+    PERMANENT = "permanent"  # do not retry: bad credentials, missing resource
+    PARTIAL = "partial"  # some rows arrived, some did not
+    CONFIGURATION = "configuration"  # fix the configuration first
+
+
+class SinkError(Exception):
+    """Base of the sink errors; the constructor is floe's plugins' (`IngestionError`).
+
+    The message never contains a secret value. `str(error)` is the message followed by
+    the context given, e.g. "refused [source_type=rest_api]".
+    """
+
+    def __init__(self, message: str, *, source_type: str | None = None,
+                 destination_table: str | None = None, pipeline_name: str | None = None,
+                 category: ErrorCategory = ErrorCategory.PERMANENT) -> None:
+        self.message = message
+        self.source_type = source_type
+        self.destination_table = destination_table
+        self.pipeline_name = pipeline_name
+        self.category = category
+        context = [f"{name}={value}" for name, value in (
+            ("source_type", source_type), ("destination_table", destination_table),
+            ("pipeline", pipeline_name)) if value is not None]
+        super().__init__(f"{message} [{', '.join(context)}]" if context else message)
+
+
+class SinkConnectionError(SinkError):
+    """The destination cannot be reached (while creating the sink or writing)."""
+
+    def __init__(self, message: str, *, source_type: str | None = None,
+                 destination_table: str | None = None, pipeline_name: str | None = None,
+                 category: ErrorCategory = ErrorCategory.TRANSIENT) -> None:
+        super().__init__(message, source_type=source_type, destination_table=destination_table,
+                         pipeline_name=pipeline_name, category=category)
+
+
+class SinkWriteError(SinkError):
+    """A write failed (rate limit, timeout, partial failure)."""
+
+    def __init__(self, message: str, *, source_type: str | None = None,
+                 destination_table: str | None = None, pipeline_name: str | None = None,
+                 category: ErrorCategory = ErrorCategory.TRANSIENT) -> None:
+        super().__init__(message, source_type=source_type, destination_table=destination_table,
+                         pipeline_name=pipeline_name, category=category)
+
+
+class SinkConfigurationError(SinkError, ValueError):
+    """A SinkConfig a connector cannot use. The message never contains a secret value.
+
+    Also a ValueError, as a bad configuration value is (and as our connectors raised it).
+    """
+
+    def __init__(self, message: str, *, source_type: str | None = None,
+                 destination_table: str | None = None, pipeline_name: str | None = None,
+                 category: ErrorCategory = ErrorCategory.CONFIGURATION) -> None:
+        super().__init__(message, source_type=source_type, destination_table=destination_table,
+                         pipeline_name=pipeline_name, category=category)
 
 
 class SinkConnector(ABC):

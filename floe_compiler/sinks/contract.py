@@ -19,7 +19,13 @@ In your plugin's test suite, subclass `SinkConnectorContract` and provide three 
 
 pytest then runs every `test_*` method below against your connector. The sample rows
 have an integer `id` column; `read_back` must return rows that carry it.
-Needs pytest and pyarrow.
+
+A connector written against floe-core (`floe_core.plugins.sink.SinkConnector`, such as
+floe-ingestion-dlt's `DltIngestionPlugin`) is checked as it is: the kit hands it
+floe-core's SinkConfig with the same fields. Call its `startup()` in your `connector`
+fixture (and `shutdown()` after the yield). A broken clause fails with a message that
+says what the runner loses by it (e.g. a random idempotency key: a resent batch cannot
+be deduplicated). Needs pytest and pyarrow.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import pyarrow as pa
 import pytest
 
 from floe_compiler.sinks.base import EgressResult, SinkConfig, SinkConnector, close_sink
+from floe_compiler.sinks.upstream import from_upstream_result, is_upstream, to_upstream_config
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CONTEXT = {"destination": "contract-check", "snapshot_id": 4242, "batch_ordinal": 0}
@@ -69,7 +76,8 @@ class SinkConnectorContract:
     # -- the contract --------------------------------------------------------------
 
     def test_is_a_sink_connector(self, connector: SinkConnector) -> None:
-        assert isinstance(connector, SinkConnector)
+        assert isinstance(connector, SinkConnector) or is_upstream(connector), \
+            "not a SinkConnector (floe_compiler.sinks' or floe_core.plugins.sink's)"
 
     def test_lists_its_sink_types(self, connector: SinkConnector) -> None:
         types = connector.list_available_sinks()
@@ -85,15 +93,19 @@ class SinkConnectorContract:
 
     def test_refuses_an_unknown_sink_type(self, connector: SinkConnector,
                                           sink_config: SinkConfig) -> None:
-        with pytest.raises(ValueError):
-            connector.create_sink(dataclasses.replace(sink_config, sink_type="no-such-sink"))
+        unknown = dataclasses.replace(sink_config, sink_type="no-such-sink")
+        with pytest.raises(Exception) as refused, _opened(connector, unknown):
+            pass
+        assert isinstance(refused.value, ValueError) \
+            or type(refused.value).__name__ == "SinkConfigurationError", \
+            f"an unknown sink type must raise SinkConfigurationError, not {refused.value!r}"
 
     def test_empty_table_succeeds_with_zero_rows(self, connector: SinkConnector,
                                                  sink_config: SinkConfig) -> None:
         result = self._write(connector, sink_config, self.sample(0))
         assert result.success, result.errors
         assert (result.rows_delivered, result.errors) == (0, [])
-        assert SHA256_HEX.match(result.checksum)
+        _assert_checksum(result)
         assert self.read_back(sink_config) == []
 
     def test_delivers_every_row(self, connector: SinkConnector, sink_config: SinkConfig) -> None:
@@ -109,7 +121,7 @@ class SinkConnectorContract:
     def test_reports_load_assurance_fields(self, connector: SinkConnector,
                                            sink_config: SinkConfig) -> None:
         result = self._write(connector, sink_config, self.sample(self.rows))
-        assert SHA256_HEX.match(result.checksum), "checksum must be sha256 hex"
+        _assert_checksum(result)
         assert result.idempotency_key, "idempotency_key must be set"
         delivered = dt.datetime.fromisoformat(result.delivery_timestamp)
         assert delivered.tzinfo is not None, "delivery_timestamp must carry a time zone"
@@ -120,8 +132,12 @@ class SinkConnectorContract:
         first = self._write(connector, sink_config, self.sample(self.rows))
         rerun = self._write(connector, sink_config, self.sample(self.rows))
         assert first.success and rerun.success, first.errors + rerun.errors
-        assert rerun.idempotency_key == first.idempotency_key
-        assert rerun.checksum == first.checksum
+        assert rerun.idempotency_key == first.idempotency_key, (
+            f"idempotency_key differs between two identical writes ({first.idempotency_key!r}"
+            f", then {rerun.idempotency_key!r}): a random key cannot deduplicate a resent "
+            "batch; derive it from destination, snapshot_id, batch_ordinal and the payload's "
+            "hash (floe_compiler.sinks.assurance.idempotency_key)")
+        assert rerun.checksum == first.checksum, "the same rows must have the same checksum"
 
     def test_idempotency_key_differs_for_other_data_or_batch(
             self, connector: SinkConnector, sink_config: SinkConfig) -> None:
@@ -145,13 +161,29 @@ class SinkConnectorContract:
     def _write(self, connector: SinkConnector, config: SinkConfig, data: pa.Table,
                **kwargs: Any) -> EgressResult:
         with _opened(connector, config) as sink:
-            result = connector.write(sink, data, **{**CONTEXT, **kwargs})
-        assert isinstance(result, EgressResult)
+            try:
+                result = connector.write(sink, data, **{**CONTEXT, **kwargs})
+            except Exception as exc:
+                pytest.fail(f"write() raised instead of returning an EgressResult: "
+                            f"{type(exc).__name__}: {exc}")
+        if not isinstance(result, EgressResult):  # floe-core's: the same fields
+            assert dataclasses.is_dataclass(result) and type(result).__name__ == "EgressResult", \
+                f"write() must return an EgressResult, not {type(result).__name__}"
+            result = from_upstream_result(result)
         return result
+
+
+def _assert_checksum(result: EgressResult) -> None:
+    assert SHA256_HEX.match(result.checksum), (
+        f"checksum must be the sha256 of the payload as 64 lowercase hex digits, got "
+        f"{result.checksum!r}" + (" (drop the 'sha256:' prefix)"
+                                  if result.checksum.startswith("sha256:") else ""))
 
 
 @contextlib.contextmanager
 def _opened(connector: SinkConnector, config: SinkConfig) -> Iterator[Any]:
+    if not isinstance(connector, SinkConnector) and is_upstream(connector):
+        config = to_upstream_config(config)  # a floe-core connector takes floe-core's
     sink = connector.create_sink(config)
     try:
         yield sink
