@@ -19,7 +19,7 @@ from werkzeug import Request, Response  # noqa: E402
 
 from floe_compiler.dagster import definitions_from_artifact  # noqa: E402
 from tests.conftest import Lakehouse, Run, Secrets, destination, write_artifact  # noqa: E402
-from tests.dagster_location import floe_job  # noqa: E402
+from tests.dagster_location import events_job, floe_job  # noqa: E402
 from tests.test_run import floe_run, only  # noqa: E402
 from tests.test_sinks_contract import read_table  # noqa: E402
 
@@ -156,8 +156,14 @@ def instance_in(tmp_path: Path) -> Any:
     return dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
 
 
-def execute(instance: Any, **options: Any) -> Any:
-    return dg.execute_job(dg.reconstructable(floe_job), instance=instance, **options)
+# Each step in a fresh process that reads this test's environment (a forkserver started
+# by an earlier test would keep that test's FLOE_TEST_ARTIFACT).
+SPAWN = {"execution": {"config": {"multiprocess": {"start_method": {"spawn": {}}}}}}
+
+
+def execute(instance: Any, job: Any = floe_job, **options: Any) -> Any:
+    return dg.execute_job(dg.reconstructable(job), instance=instance, run_config=SPAWN,
+                          **options)
 
 
 def test_partitions_run_on_the_multiprocess_executor_exactly_once(
@@ -207,7 +213,7 @@ def test_partitions_by_data_file_keep_floe_runs_keys(
     monkeypatch.setenv("FLOE_TEST_PARTITIONS", "4")
     monkeypatch.setenv("FLOE_TEST_PARTITION_BY", "files")
     with instance_in(tmp_path) as instance:
-        result = execute(instance)
+        result = execute(instance, events_job)
     assert result.success
     sent = materialized(result, dg.AssetKey(["customer-analytics", "events"]))
     assert (sent["rows_delivered"], sent["partitions"]) == (1000, 4)

@@ -45,7 +45,7 @@ from floe_compiler.sinks.registry import connector_for
 RESOURCE = "floe"
 
 
-class FloeRunner(dg.ConfigurableResource):  # type: ignore[type-arg, misc]
+class FloeRunner(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where `floe run` would read from: its --catalog-uri, --warehouse and
     $FLOE_SECRETS_DIR, with the same environment variables and defaults."""
 

@@ -41,8 +41,12 @@ def plan_slices(table: Any, snapshot_id: int | None, batch_size: int, parts: int
     else:
         starts = [sum(counts[:i]) for i in range(len(counts))]
         total = sum(counts)
-        cuts = {0} | {min(starts, key=lambda s, i=i: abs(s - total * i / parts)) // batch_size
+        cuts = {0} | {_nearest(starts, total * i / parts) // batch_size
                       for i in range(1, parts)}
     bounds = sorted(cuts | {batches})
     return [Slice(snapshot_id, range(a, b)) for a, b in itertools.pairwise(bounds)
             if b > a]
+
+
+def _nearest(starts: list[int], target: float) -> int:
+    return min(starts, key=lambda start: abs(start - target))
