@@ -221,3 +221,30 @@ def test_partitions_by_data_file_keep_floe_runs_keys(
     reference = floe_run(run, located, artifact, "--dry-run")  # keys and checksums predicted
     assert (sent["checksum"], sent["idempotency_key"]) == \
         (only(reference)["checksum"], only(reference)["idempotency_key"])
+
+
+def test_scaffold_writes_a_code_location_dagster_loads(
+        run: Run, tmp_path: Path, located: Lakehouse, secrets: Secrets,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    located.seed(rows=10)
+    secrets("warehouse-export-secret", {"url": f"sqlite:///{tmp_path / 'x.db'}"})
+    (tmp_path / "target").mkdir()
+    artifact = write_artifact(tmp_path / "target" / "compiled_artifacts.json", destination())
+    monkeypatch.chdir(tmp_path)
+    result = run("dagster", "scaffold", "--partitions", "2")
+    assert result.exit_code == 0, result.output
+    assert "wrote definitions.py: 1 destination(s) of customer-analytics" in result.output
+    monkeypatch.chdir(located.root.parent.parent)  # the file finds its artifact from anywhere
+    defs = runpy.run_path(str(tmp_path / "definitions.py"))["defs"]
+    sent = materialized(dg.materialize([defs.resolve_assets_def(KEY)]))
+    assert (sent["rows_delivered"], sent["partitions"]) == (10, 1)  # 10 rows: one batch
+    monkeypatch.chdir(tmp_path)
+    again = run("dagster", "scaffold")
+    assert again.exit_code == 1
+    assert "definitions.py already exists; nothing was written" in again.output
+    missing = run("dagster", "scaffold", "--artifact", "nope.json", "--force")
+    assert missing.exit_code == 2
+    assert "nope.json: no such file (run `floe compile` first)" in missing.output
+    assert artifact.exists()
