@@ -105,7 +105,11 @@ def _destination_asset(product: str, index: int, destination: Destination, parts
             key = f"batches_{part.ordinals.start}_{part.ordinals.stop}"
             yield dg.DynamicOutput(part, mapping_key=key)
 
-    @dg.op(name=f"{name}_deliver", required_resource_keys={RESOURCE})
+    # Partitions starting together on a new PostgreSQL database may race to create the
+    # ledger or the table (CREATE TABLE IF NOT EXISTS is not atomic there): the loser's
+    # step is retried, which the ledger makes safe.
+    @dg.op(name=f"{name}_deliver", required_resource_keys={RESOURCE},
+           retry_policy=dg.RetryPolicy(max_retries=2, delay=1, jitter=dg.Jitter.PLUS_MINUS))
     def deliver(context: OpExecutionContext, part: Slice) -> DestinationReport:
         options: RunOptions = context.resources.floe.options()
         report = run_destination(destination, options, NoProgress(), {}, part)
