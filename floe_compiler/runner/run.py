@@ -259,7 +259,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
     if part is None:
         snapshot = table.current_snapshot()
     else:
-        snapshot = table.snapshot_by_id(part.snapshot_id) if part.snapshot_id else None
+        snapshot = (table.snapshot_by_id(part.snapshot_id) if part.snapshot_id is not None
+                    else None)
         if part.snapshot_id is not None and snapshot is None:
             raise RunError(f"snapshot {part.snapshot_id} of {destination.source_table} "
                            "no longer exists (expired?)")
