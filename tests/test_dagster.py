@@ -218,6 +218,17 @@ def test_partitions_by_data_file_keep_floe_runs_keys(
     sent = materialized(result, dg.AssetKey(["customer-analytics", "events"]))
     assert (sent["rows_delivered"], sent["partitions"]) == (1000, 4)
     assert sorted(r["id"] for r in read_table(url, "events")) == list(range(1000))
+    # cut where a data file starts, rounded down to the 64-row grid; the runner reads the
+    # files in pyiceberg's plan order (newest first: 300, 100, 350, 250 rows)
+    from floe_compiler.dagster.slices import plan_slices
+
+    snapshot = table.refresh().current_snapshot().snapshot_id
+    plan = [t.file.record_count for t in table.scan(snapshot_id=snapshot).plan_files()]
+    assert plan == [300, 100, 350, 250]
+    assert [s.ordinals for s in plan_slices(table, snapshot, 64, 4, "files")] == \
+        [range(0, 300 // 64), range(4, 400 // 64), range(6, 750 // 64), range(11, 16)]
+    assert [s.ordinals for s in plan_slices(table, snapshot, 64, 4, "rows")] == \
+        [range(0, 4), range(4, 8), range(8, 12), range(12, 16)]
     reference = floe_run(run, located, artifact, "--dry-run")  # keys and checksums predicted
     assert (sent["checksum"], sent["idempotency_key"]) == \
         (only(reference)["checksum"], only(reference)["idempotency_key"])
