@@ -10,7 +10,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[runner,dev]'
+	$(PY) -m pip install --quiet -e '.[runner,dagster,dev]'
 	touch $@
 
 lint: venv

@@ -20,6 +20,9 @@ measured in the same run, on the same machine, interleaved with it:
   e2 floe's `sql_database` vs floe's own plugin (floe-ingestion-dlt 0.1.0a1's
      DltIngestionPlugin, run in the conformance venv .venv-floe-core) on the same 1M-row
      table, SQLite and PostgreSQL; skipped when that venv is absent (make interop builds it)
+  g  Dagster (floe_compiler.dagster): the same 1M-row table to PostgreSQL, `floe run`
+     vs the asset with 1, 2 and 4 partitions on the multiprocess executor, and Dagster's
+     cost per partition (the same on a table of 4 small batches)
   s  start-up: `floe validate` on a tiny file vs a bare `python -c pass`
 
 Run it with the interpreter floe is installed in (make bench does).
@@ -312,6 +315,68 @@ def bench_runner(tmp: Path, repeat: int, rows_list: Sequence[int] = (100_000, 1_
     return {"sizes": figures, "target_met": met}
 
 
+def bench_dagster(tmp: Path, repeat: int, rows: int = 1_000_000, batch: int = 100_000,
+                  small: int = 400) -> Results:
+    """`floe run` (run_artifact) against the Dagster asset with 1, 2 and 4 partitions, into
+    PostgreSQL, each a fresh process (benchmarks/dagster_child.py), interleaved, median of
+    `repeat`. Whole-process wall time (imports included: a Dagster run pays them in every
+    step's process) and the time after imports. The per-partition cost is measured on a
+    table of 4 batches of `small` / 4 rows, where delivering costs next to nothing."""
+    try:
+        import dagster  # noqa: F401
+    except ImportError:
+        print("g  skipped: install the dagster extra (pip install -e '.[dagster]')")
+        return {"skipped": "dagster not importable"}
+    if not os.environ.get("PGHOST"):
+        print("g  skipped: PGHOST is unset (run under pg_virtualenv)")
+        return {"skipped": "no PostgreSQL"}
+    import time
+
+    from sqlalchemy import URL
+
+    server = URL.create("postgresql", username=os.environ.get("PGUSER"),
+                        password=os.environ.get("PGPASSWORD"), host=os.environ["PGHOST"],
+                        port=int(os.environ.get("PGPORT", "5432")),
+                        database=os.environ.get("PGDATABASE", "postgres")).render_as_string(
+                            hide_password=False)
+    script = str(HERE / "dagster_child.py")
+    variants = {"floe": [], "dagster-1": ["1"], "dagster-2": ["2"], "dagster-4": ["4"]}
+    results: Results = {}
+    for size, size_batch in ((rows, batch), (small, small // 4)):
+        work = tmp / f"dagster-{size}"
+        subprocess.run([sys.executable, str(HERE / "sink_child.py"), "seed", str(work),
+                        str(size)], check=True)
+        walls: dict[str, list[float]] = {v: [] for v in variants}
+        inner: dict[str, list[float]] = {v: [] for v in variants}
+        for run in range(repeat):
+            for name, extra in variants.items():
+                table = f"bench_{name.replace('-', '_')}_{size}_{run}"
+                started = time.perf_counter()
+                result = child_json([sys.executable, script, name.split("-")[0], str(work),
+                                     str(size), server, table, str(size_batch), *extra])
+                walls[name].append(time.perf_counter() - started)
+                inner[name].append(result["seconds"])
+                _drop("postgresql", server, table, work)
+        wall = {v: statistics.median(t) for v, t in walls.items()}
+        after = {v: statistics.median(t) for v, t in inner.items()}
+        results[str(size)] = {"rows": size, "batch_size": size_batch, "wall_seconds": wall,
+                              "seconds_after_imports": after,
+                              **{f"{v}_vs_floe": wall[v] / wall["floe"] for v in variants}}
+        print(f"g  {size:>9,} rows: floe run {wall['floe']:.2f} s wall "
+              f"({after['floe']:.2f} s after imports); "
+              + ", ".join(f"{v} {wall[v] / wall['floe']:.2f}x ({after[v] / after['floe']:.2f}x "
+                          "after imports)" for v in variants if v != "floe"))
+    tiny = results[str(small)]["wall_seconds"]
+    per_partition = (tiny["dagster-4"] - tiny["dagster-1"]) / 3
+    results["per_partition_seconds"] = per_partition
+    results["fixed_seconds"] = tiny["dagster-1"] - tiny["floe"]
+    print(f"g  Dagster's cost: {results['fixed_seconds']:.2f} s per run over floe run, "
+          f"{per_partition:.2f} s per added partition (on {small} rows), i.e. "
+          f"{per_partition / results[str(rows)]['wall_seconds']['floe']:.2f}x of a "
+          f"{rows:,}-row floe run")
+    return results
+
+
 def child_json(argv: Sequence[str]) -> dict[str, Any]:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=ENV)
     if proc.returncode != 0:
@@ -441,6 +506,7 @@ SECTIONS: dict[str, Callable[..., Results]] = {
     "a": bench_single, "b": bench_many, "c": bench_compile, "d": bench_runner, "s": bench_startup,
     "e": bench_upstream,
     "e2": bench_upstream_plugin,
+    "g": bench_dagster,
 }
 
 
@@ -460,8 +526,8 @@ def machine() -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="a,b,c,d,e,e2,s",
-                        help="comma-separated sections (a,b,c,d,e,e2,s)")
+    parser.add_argument("--only", default="a,b,c,d,e,e2,g,s",
+                        help="comma-separated sections (a,b,c,d,e,e2,g,s)")
     parser.add_argument("--upstream-sizes", default="1000,10000",
                         help="transforms for e (floe-core takes minutes at 100000)")
     parser.add_argument("--repeat", type=int, default=7, help="runs per measurement (median)")

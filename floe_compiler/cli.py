@@ -576,6 +576,56 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
     sys.exit(0 if report.success else 1)
 
 
+@cli.group("dagster")
+def dagster_group() -> None:
+    """Run a product's destinations on Dagster (the floe-compiler[dagster] extra)."""
+
+
+@dagster_group.command("scaffold")
+@click.option("--artifact", "artifact_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("target/compiled_artifacts.json"), show_default=True,
+              help="The compiled artifact (from `floe compile`).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("definitions.py"), show_default=True,
+              help="The code location's file.")
+@click.option("--partitions", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="Partitions per destination, run in parallel.")
+@click.option("--partition-by", type=click.Choice(("rows", "files")), default="rows",
+              show_default=True, help="Cut a snapshot by batch ranges or by data files.")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def dagster_scaffold_command(artifact_path: Path, output: Path, partitions: int,
+                             partition_by: str, force: bool) -> None:
+    """Write a Dagster code location (definitions.py) for the artifact's product: an
+    asset per destination, run by `floe run`'s runner. Exit status: 0 written, 1 the
+    file exists, 2 the artifact cannot be read or the file cannot be written."""
+    from floe_compiler.dagster.location import definitions_py
+    from floe_compiler.display import printable
+    from floe_compiler.emit import write_atomic
+    from floe_compiler.runner.artifact import ArtifactError, read_artifact
+
+    try:
+        artifact = read_artifact(artifact_path)
+    except ArtifactError as exc:
+        click.echo(f"floe dagster scaffold: {printable(str(exc))}", err=True)
+        sys.exit(2)
+    if output.exists() and not force:
+        click.echo(f"floe dagster scaffold: {printable(str(output))} already exists; nothing "
+                   "was written (use --force to overwrite)", err=True)
+        sys.exit(1)
+    product = str(artifact.product.get("name") or "product")
+    text = definitions_py(product, output, artifact_path, partitions, partition_by)
+    try:
+        write_atomic(output, text.encode())
+    except OSError as exc:
+        click.echo(f"floe dagster scaffold: cannot write {printable(str(output))}: "
+                   f"{exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"wrote {printable(str(output))}: {len(artifact.destinations)} destination(s) "
+               f"of {printable(product)} as Dagster assets\n"
+               f"next: pip install 'floe-compiler[dagster]'; dagster dev -f "
+               f"{printable(str(output))}")
+
+
 @cli.command("seed-demo", hidden=True)
 @click.option("--catalog-uri", envvar="FLOE_CATALOG_URI", help=_CATALOG_HELP)
 @click.option("--warehouse", envvar="FLOE_WAREHOUSE", help=_WAREHOUSE_HELP)

@@ -48,6 +48,7 @@ class Artifact:
     path: Path
     product: dict[str, Any]
     destinations: list[Destination]
+    schedule: dict[str, Any] | None = None  # cron, timezone, enabled (for an orchestrator)
 
 
 MAX_ARTIFACT_BYTES = 64 * 1024 * 1024  # 10,000 transforms compile to about 5 MB
@@ -82,7 +83,10 @@ def read_artifact(path: Path, max_bytes: int | None = None) -> Artifact:
     for index, name in enumerate(names):
         if name in names[:index]:
             raise ArtifactError(f"{path}: destinations[{index}].name: duplicate name '{name}'")
-    return Artifact(path, product, destinations)
+    schedule = data.get("schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise ArtifactError(f"{path}: schedule: expected an object")
+    return Artifact(path, product, destinations, schedule)
 
 
 def _read_json(path: Path, max_bytes: int) -> Any:

@@ -62,14 +62,17 @@ def display_uri(uri: str) -> str:
     return mask_url(uri)
 
 
-def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None
-                 ) -> pa.RecordBatchReader:
-    """Stream a snapshot of an Iceberg table, one data file at a time.
+def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None,
+                 rows: tuple[int, int] | None = None) -> pa.RecordBatchReader:
+    """Stream a snapshot of an Iceberg table, one data file at a time; with `rows`
+    (start, stop), only those rows of it (in the same order as the whole stream).
 
     `scan().to_arrow_batch_reader()` (pyiceberg 0.12) submits every data file to a
     thread pool at once and keeps each file's batches until they are consumed, so
     behind a slow sink the whole table piles up in memory. Reading file by file
-    bounds memory by the largest data file (plus the batch being sent).
+    bounds memory by the largest data file (plus the batch being sent). A data file
+    wholly outside `rows` is not read when its record count is its row count (no
+    delete files apply to it).
     """
     import pyarrow as pa
     from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
@@ -83,5 +86,25 @@ def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None
     def batches() -> Any:
         for task in scan.plan_files():
             yield from arrow_scan.to_record_batches([task])
+
+    def some_rows(start: int, stop: int) -> Any:
+        position = 0  # of the next row read, in the whole stream
+        for task in scan.plan_files():
+            if position >= stop:
+                return
+            count = task.file.record_count
+            if not task.delete_files and position + count <= start:
+                position += count  # wholly before the slice: skipped unread
+                continue
+            for batch in arrow_scan.to_record_batches([task]):
+                first, last = max(start - position, 0), min(stop - position, batch.num_rows)
+                if last > first:
+                    yield batch.slice(first, last - first)
+                position += batch.num_rows
+                if position >= stop:
+                    return
+
+    if rows is not None:
+        return pa.RecordBatchReader.from_batches(schema, some_rows(*rows)).cast(schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches()).cast(schema)

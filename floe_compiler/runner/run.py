@@ -11,6 +11,10 @@ ledger already holds).
 
 When `RunOptions.stop` is set (SIGINT or SIGTERM), the batch in flight finishes or
 rolls back, no further batch or destination starts, and the report says so.
+
+A `Slice` runs part of one destination (an orchestrator's partition): a pinned snapshot
+and a range of batch ordinals. Its batches are the very batches a whole run sends for
+those rows, with the same ordinals and so the same idempotency keys.
 """
 
 from __future__ import annotations
@@ -79,6 +83,18 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """Batches `ordinals` (of `batch_size` rows each, the last maybe shorter) of
+    snapshot `snapshot_id`: rows [start * batch_size, stop * batch_size)."""
+
+    snapshot_id: int | None
+    ordinals: range
+
+    def rows(self, batch_size: int) -> tuple[int, int]:
+        return self.ordinals.start * batch_size, self.ordinals.stop * batch_size
+
+
+@dataclass(frozen=True)
 class BatchReport:
     ordinal: int
     first_row: int  # 0-based index in the source snapshot
@@ -119,6 +135,7 @@ class DestinationReport:
     batches: list[BatchReport] = field(default_factory=list)
     interrupted: bool = False
     connector: dict[str, Any] = field(default_factory=dict)  # which plugin served it, and why
+    first_row: int = 0  # of a slice; rows_read counts from here
 
     @property
     def rows_skipped(self) -> int:
@@ -178,7 +195,9 @@ def run_artifact(artifact: Artifact, names: Iterable[str], options: RunOptions,
 
 
 def run_destination(destination: Destination, options: RunOptions, progress: Progress,
-                    catalogs: dict[tuple[tuple[str, Any], ...], Any]) -> DestinationReport:
+                    catalogs: dict[tuple[tuple[str, Any], ...], Any],
+                    part: Slice | None = None) -> DestinationReport:
+    """Run one destination: all of its current snapshot, or only `part` of a pinned one."""
     started = time.perf_counter()
     report = DestinationReport(destination.name, destination.sink_type,
                                destination.source_table, options.dry_run,
@@ -208,7 +227,7 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
                 retry_config=destination.retry_config,
                 batch_size=batch_size))
         _stream(destination, connector, table, sink, batch_size, progress, report,
-                options.stop)
+                options.stop, part)
         report.result = _combine(report)
     except Exception as exc:  # one destination's failure must not stop the others
         if os.environ.get("FLOE_DEBUG"):
@@ -239,12 +258,20 @@ def _load_table(catalog: Any, name: str, config: dict[str, Any]) -> Any:
 
 def _stream(destination: Destination, connector: SinkConnector, table: Any, sink: Any,
             batch_size: int, progress: Progress, report: DestinationReport,
-            stop: threading.Event | None = None) -> None:
-    """Read the current snapshot in batches and write each one (plan it, with no sink).
+            stop: threading.Event | None = None, part: Slice | None = None) -> None:
+    """Read the current snapshot (or `part` of a pinned one) in batches and write each
+    one (plan it, with no sink).
 
     Stops at the first batch that fails, then counts the rows it did not send.
     """
-    snapshot = table.current_snapshot()
+    if part is None:
+        snapshot = table.current_snapshot()
+    else:
+        snapshot = (table.snapshot_by_id(part.snapshot_id) if part.snapshot_id is not None
+                    else None)
+        if part.snapshot_id is not None and snapshot is None:
+            raise RunError(f"snapshot {part.snapshot_id} of {destination.source_table} "
+                           "no longer exists (expired?)")
     report.snapshot_id = snapshot.snapshot_id if snapshot else None
     mapping = destination.field_mapping
     columns = [f.name for f in table.schema().fields]
@@ -252,15 +279,19 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
     if missing:
         raise RunError(f"field_mapping names column(s) {', '.join(missing)} that "
                        f"{destination.source_table} does not have (it has: {', '.join(columns)})")
-    reader = read_batches(table, tuple(mapping) if mapping else ("*",), report.snapshot_id)
-    progress.start(destination.name, _total_rows(snapshot))
+    rows = part.rows(batch_size) if part is not None else None
+    reader = read_batches(table, tuple(mapping) if mapping else ("*",), report.snapshot_id,
+                          rows)
+    report.first_row = rows[0] if rows else 0
+    first_ordinal = part.ordinals.start if part is not None else 0
+    progress.start(destination.name, _total_rows(snapshot) if part is None else None)
     # Batches are written from one worker thread: signal handlers run only in the main
     # thread, which then just waits; a driver (ADBC) that traps SIGINT during its calls
     # in the main thread never sees it, and the batch in flight finishes or rolls back.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
     try:
         batches = rebatch(reader, batch_size)
-        for ordinal, batch in enumerate(batches):
+        for ordinal, batch in enumerate(batches, start=first_ordinal):
             if stop is not None and stop.is_set():
                 report.interrupted = True
                 report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
@@ -269,8 +300,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
             context = WriteContext(destination.name, report.snapshot_id, ordinal, stop)
             result, size = writer.submit(_write, connector, sink, data, context,
                                          batch_size).result()
-            report.batches.append(BatchReport(ordinal, report.rows_read, data.num_rows, size,
-                                              result))
+            report.batches.append(BatchReport(ordinal, report.first_row + report.rows_read,
+                                              data.num_rows, size, result))
             report.rows_read += data.num_rows
             progress.advance(data.num_rows)
             if not result.success:
@@ -332,6 +363,25 @@ def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteCo
     return result, result.bytes_transmitted
 
 
+def join_slices(parts: Iterable[DestinationReport]) -> DestinationReport:
+    """The report of a whole destination from the reports of its slices (of one snapshot):
+    the same report, checksum and key included, as one run of all its batches."""
+    ordered = sorted(parts, key=lambda p: p.first_row)
+    if not ordered:
+        raise ValueError("no slices to join")
+    first = ordered[0]
+    report = DestinationReport(first.name, first.sink_type, first.source_table, first.dry_run,
+                               EgressResult(success=False), first.snapshot_id,
+                               sum(p.rows_read for p in ordered),
+                               [b for p in ordered for b in p.batches],
+                               any(p.interrupted for p in ordered))
+    report.result = _combine(report)
+    report.result.success = all(p.result.success for p in ordered)
+    report.result.errors = [e for p in ordered for e in p.result.errors]
+    report.result.duration_seconds = max(p.result.duration_seconds for p in ordered)
+    return report
+
+
 def _combine(report: DestinationReport) -> EgressResult:
     """One EgressResult for the destination, from those of its batches.
 
@@ -348,7 +398,8 @@ def _combine(report: DestinationReport) -> EgressResult:
     failed = next((b for b in batches if not b.result.success), None)
     if failed is None and report.interrupted:
         rest = sum(b.rows for b in batches)
-        errors.append(f"interrupted: {row_span(rest, report.rows_read - rest)} not sent "
+        errors.append(f"interrupted: {row_span(report.first_row + rest, report.rows_read - rest)}"
+                      " not sent "
                       "(rerun to resume)")
     if failed is not None:
         undelivered = report.rows_read - done
@@ -358,8 +409,9 @@ def _combine(report: DestinationReport) -> EgressResult:
         where = f"batch {failed.ordinal} ({row_span(failed.first_row, failed.rows)})"
         errors += [f"{where}: {e}" for e in failed.result.errors] or [f"{where}: failed"]
         rest = failed.first_row + failed.rows
-        if rest < report.rows_read:
-            errors.append(f"{row_span(rest, report.rows_read - rest)}: not sent after the failure")
+        end = report.first_row + report.rows_read
+        if rest < end:
+            errors.append(f"{row_span(rest, end - rest)}: not sent after the failure")
     keys = sha256_hex("\n".join(r.idempotency_key for r in results).encode())
     return EgressResult(
         success=failed is None and not report.interrupted,
