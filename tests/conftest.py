@@ -134,6 +134,14 @@ class Lakehouse:
         return table
 
 
+@pytest.fixture(autouse=True)
+def sync_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own sync state (floe run keeps it in .floe/ of the working directory)."""
+    path = tmp_path / ".floe" / "sync_state.db"
+    monkeypatch.setenv("FLOE_STATE_URL", f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
 def lakehouse(tmp_path: Path) -> Lakehouse:
     return Lakehouse(tmp_path / "lakehouse")

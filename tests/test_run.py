@@ -71,10 +71,14 @@ def test_demo_destination_upserts_the_gold_table(run: Run, lakehouse: Lakehouse,
     assert "warehouse-export" in result.stderr  # progress and summary go to stderr
 
 
-def test_rerun_sends_the_same_keys_and_leaves_the_same_rows(
+def test_full_refresh_sends_the_same_keys_and_leaves_the_same_rows(
         run: Run, lakehouse: Lakehouse, warehouse: tuple[Path, str]) -> None:
     artifact, url = warehouse
-    first, rerun = only(floe_run(run, lakehouse, artifact)), only(floe_run(run, lakehouse, artifact))
+    first = only(floe_run(run, lakehouse, artifact))
+    unchanged = only(floe_run(run, lakehouse, artifact))  # diff-based: nothing changed
+    assert (unchanged["rows_to_send"], unchanged["batches"]) == (0, [])
+    assert unchanged["sync"]["unchanged"] == 300
+    rerun = only(floe_run(run, lakehouse, artifact, "--full-refresh"))
     assert [b["idempotency_key"] for b in rerun["batches"]] == \
         [b["idempotency_key"] for b in first["batches"]]
     assert len({b["idempotency_key"] for b in first["batches"]}) == 3
