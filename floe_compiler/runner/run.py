@@ -55,7 +55,7 @@ from floe_compiler.sinks.delivery import (
     EgressOutcome,
     WriteContext,
 )
-from floe_compiler.sinks.modes import MIRROR, modes_of_connector
+from floe_compiler.sinks.modes import INSERT, MIRROR, modes_of_connector
 from floe_compiler.sinks.payload import apply_field_mapping, row_span
 from floe_compiler.sinks.registry import UnknownSinkTypeError, connector_for
 
@@ -350,7 +350,10 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 break
         if plan is not None and store is not None and sink is not None and not failed \
                 and not report.interrupted:
-            _delete(connector, sink, plan, store, report, batch_size, writer, options)
+            if plan.mode == MIRROR:
+                _delete(connector, sink, plan, store, report, batch_size, writer, options)
+            elif plan.mode != INSERT:  # keys that left: sent again should they come back
+                store.forget(destination.name, plan.left)
             if not report.delete_errors:
                 store.set_meta(destination.name, plan.meta)
     finally:

@@ -4,9 +4,12 @@ A destination with `config.primary_key` syncs by difference: its snapshot is rea
 whole, mapped, and diffed against the fingerprints of its last sync (`sync_state`).
 Then, by `config.mode` (`floe_compiler.sinks.modes`):
 
-- insert sends the added rows; upsert and mirror the added and changed ones; update
-  the changed ones only;
-- mirror also deletes the keys that left the source (through the connector's `delete`).
+- insert sends the added rows; upsert, update and mirror the added and changed ones
+  (update's connector changes existing records only: a key the destination does not
+  hold is not created there, yet counts as synced);
+- mirror also deletes the keys that left the source (through the connector's `delete`);
+  upsert and update forget them (sent again if they come back); insert keeps them, so
+  that a key that comes back is not inserted twice.
 
 `--full-refresh` sends every current row (mirror still deletes the keys that left)
 and rewrites the state. The state advances per delivered batch (`advance`), never
@@ -15,6 +18,7 @@ before: a crash resends, never skips.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -45,6 +49,7 @@ class SyncPlan:
     unchanged: int
     deleted: int
     meta: Meta
+    left: pa.Array = dataclasses.field(default_factory=lambda: pa.array([], pa.string()))
     first_sync: bool = False  # no state yet: an empty source still gets one (empty) write
     notes: list[str] = field(default_factory=list)
     samples: dict[str, list[str]] = field(default_factory=dict)
@@ -91,8 +96,7 @@ def plan(destination: Any, snapshot_rows: pa.Table, source_schema: str, store: S
         everything = diff.compute(current, keys, None).added
         chosen = everything
     else:
-        parts = {modes.INSERT: [found.added], modes.UPDATE: [found.changed]}.get(
-            mode, [found.added, found.changed])
+        parts = [found.added] if mode == modes.INSERT else [found.added, found.changed]
         chosen = _merge(parts)
     deleted = found.deleted if mode == modes.MIRROR else pa.array([], pa.string())
     key_schema = pa.schema([current.schema.field(k) for k in keys])
@@ -101,7 +105,7 @@ def plan(destination: Any, snapshot_rows: pa.Table, source_schema: str, store: S
     return SyncPlan(mode, keys, current.take(chosen.indices), chosen.keys, chosen.fingerprints,
                     diff.keys_from_text(deleted, key_schema), deleted, len(found.added),
                     len(found.changed), found.unchanged, len(found.deleted), meta,
-                    state is None, notes, samples)
+                    found.deleted, state is None, notes, samples)
 
 
 def _merge(parts: list[diff.Rows]) -> diff.Rows:

@@ -2,7 +2,8 @@
 
 - `insert`: append rows. With `config.primary_key`, only keys not synced before are sent.
 - `upsert`: send added and changed rows, by `config.primary_key`.
-- `update`: send changed rows only: for APIs that must not create records.
+- `update`: send added and changed rows, which the connector applies to existing
+  records only: for APIs that must not create records.
 - `mirror`: upsert, then delete at the destination the keys that left the source. Only
   a connector that can delete serves it (it has a `delete` method and lists `mirror`).
 
