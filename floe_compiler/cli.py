@@ -473,7 +473,8 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
 
     A destination with config.primary_key sends only the rows added or changed since
     its last sync (and, in mode mirror, deletes the keys that left); rows the
-    destination rejects go to .floe/rejects/ and make the run exit 1.
+    destination rejects go to .floe/rejects/ ($FLOE_REJECTS_DIR) and make the run
+    exit 1.
 
     Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact,
     130 / 143 interrupted by SIGINT / SIGTERM (after the batch in flight, with the report).

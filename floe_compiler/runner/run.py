@@ -98,7 +98,8 @@ class RunOptions:
     # Where the sync state lives (SQLite or PostgreSQL): $FLOE_STATE_URL, or .floe/.
     state_url: str = field(default_factory=lambda: os.environ.get("FLOE_STATE_URL")
                            or DEFAULT_STATE_URL)
-    rejects_dir: Path = DEFAULT_REJECTS_DIR
+    rejects_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("FLOE_REJECTS_DIR") or DEFAULT_REJECTS_DIR))
 
 
 @dataclass(frozen=True)
