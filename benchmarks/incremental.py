@@ -40,7 +40,7 @@ class Counter(BaseHTTPRequestHandler):
     bytes = 0
     lock = threading.Lock()
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with Counter.lock:
             Counter.requests += 1
