@@ -325,7 +325,11 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                     report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
                 break
             data = apply_field_mapping(batch, mapping)
-            context = WriteContext(destination.name, report.snapshot_id, ordinal, stop)
+            # Incremental: the batch's first row's index in the snapshot, so a batch
+            # replanned after a crash (the state not yet advanced) gets the same key and
+            # its ledger skips it.
+            stable = int(plan.source_rows[position].as_py()) if plan is not None else ordinal
+            context = WriteContext(destination.name, report.snapshot_id, stable, stop)
             isolation, size = writer.submit(_write, connector, sink, data, context,
                                             batch_size).result()
             result = _batch_result(isolation, data.num_rows)

@@ -40,6 +40,7 @@ class SyncPlan:
     mode: str
     key_columns: list[str]
     to_send: pa.Table  # mapped rows, in source order
+    source_rows: pa.Array  # each row's index in the snapshot (int64)
     keys: pa.Array  # aligned with to_send
     fingerprints: pa.Array
     deletes: pa.Table  # the key columns of the keys to delete (mirror)
@@ -102,7 +103,8 @@ def plan(destination: Any, snapshot_rows: pa.Table, source_schema: str, store: S
     key_schema = pa.schema([current.schema.field(k) for k in keys])
     samples = {"added": _sample(found.added.keys), "changed": _sample(found.changed.keys),
                "deleted": _sample(found.deleted)}
-    return SyncPlan(mode, keys, current.take(chosen.indices), chosen.keys, chosen.fingerprints,
+    return SyncPlan(mode, keys, current.take(chosen.indices), chosen.indices, chosen.keys,
+                    chosen.fingerprints,
                     diff.keys_from_text(deleted, key_schema), deleted, len(found.added),
                     len(found.changed), found.unchanged, len(found.deleted), meta,
                     found.deleted, state is None, notes, samples)
