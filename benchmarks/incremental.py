@@ -3,8 +3,9 @@
 A `rest_api` destination (upsert by `id`, batch_size 1000) posts to a local HTTP server
 on 127.0.0.1 that counts requests and bytes. After a first full sync the gold table gets
 a new snapshot with every 100th row changed; then, interleaved and from the same saved
-state each time: the incremental run, a `--full-refresh` run (what every run cost
-before: all rows resent), and a `--dry-run` (reading and planning only). Medians of
+state each time: the incremental run, the same destination without `primary_key`
+(what every run cost before: all rows resent, no state), a `--full-refresh` run (all
+rows resent and the state rewritten), and a `--dry-run` (reading and planning only). Medians of
 `run_artifact` in this process; read the ratios.
 
     .venv/bin/python benchmarks/incremental.py [--rows 1000000] [--repeat 3]
@@ -108,15 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets = work / "secrets" / "crm"
         secrets.mkdir(parents=True)
         (secrets / "base_url").write_text(f"http://127.0.0.1:{server.server_port}/")
-        artifact = work / "artifact.json"
-        artifact.write_text(json.dumps({
-            "schema_version": "1.0.0", "compiler_version": "0.1.0",
-            "product": {"name": "bench", "version": "1.0.0"},
-            "destinations": [{
-                "name": "crm", "sink_type": "rest_api", "connection_secret_ref": "crm",
-                "source_table": "gold.accounts", "field_mapping": None,
-                "config": {"path": "/accounts", "mode": "upsert", "primary_key": ["id"]},
-                "batch_size": BATCH, "retry_config": None}]}))
+        artifact, before = work / "artifact.json", work / "artifact-without-key.json"
+        for path, config in ((artifact, {"mode": "upsert", "primary_key": ["id"]}),
+                             (before, {})):
+            path.write_text(json.dumps({
+                "schema_version": "1.0.0", "compiler_version": "0.1.0",
+                "product": {"name": "bench", "version": "1.0.0"},
+                "destinations": [{
+                    "name": "crm", "sink_type": "rest_api", "connection_secret_ref": "crm",
+                    "source_table": "gold.accounts", "field_mapping": None,
+                    "config": {"path": "/accounts", **config},
+                    "batch_size": BATCH, "retry_config": None}]}))
 
         def options(state: Path, **extra: Any) -> RunOptions:
             return RunOptions(properties, work / "secrets", state_url=f"sqlite:///{state}",
@@ -125,19 +128,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = work / "state-base.db"
         first = measure(artifact, options(base))
         table.overwrite(one_percent_changed(data))
-        runs: dict[str, list[dict[str, float]]] = {"incremental": [], "full resend": [],
-                                                   "plan only (dry run)": []}
+        runs: dict[str, list[dict[str, float]]] = {
+            "incremental": [], "full resend": [], "full refresh": [],
+            "plan only (dry run)": []}
         for _ in range(args.repeat):  # interleaved, each from the same saved state
             for kind in runs:
                 state = work / "state-run.db"
                 shutil.copyfile(base, state)
-                extra = ({"full_refresh": True} if kind == "full resend" else
+                extra = ({"full_refresh": True} if kind == "full refresh" else
                          {"dry_run": True} if kind.startswith("plan") else {})
-                runs[kind].append(measure(artifact, options(state, **extra)))
+                runs[kind].append(measure(before if kind == "full resend" else artifact,
+                                          options(state, **extra)))
     server.shutdown()
     medians = {kind: {k: statistics.median(r[k] for r in results) for k in results[0]}
                for kind, results in runs.items()}
-    full, inc = medians["full resend"], medians["incremental"]
+    full, inc, plan = (medians["full resend"], medians["incremental"],
+                       medians["plan only (dry run)"])
     print(f"{args.rows:,} rows, batch_size {BATCH}, 1% changed; medians of {args.repeat} "
           "interleaved runs")
     print(f"  first sync (state empty): {first['seconds']:.2f} s, "
@@ -148,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  incremental / full resend: time {inc['seconds'] / full['seconds']:.3f}x, "
           f"rows {inc['rows_sent'] / full['rows_sent']:.3f}x, "
           f"requests {inc['requests'] / full['requests']:.3f}x, "
-          f"bytes {inc['bytes'] / full['bytes']:.3f}x")
+          f"bytes {inc['bytes'] / full['bytes']:.3f}x; planning / full resend "
+          f"{plan['seconds'] / full['seconds']:.3f}x")
     if args.json:
         args.json.write_text(json.dumps({"rows": args.rows, "first": first,
                                          "medians": medians}, indent=2))
