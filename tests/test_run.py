@@ -97,7 +97,9 @@ def test_postgres_destination(run: Run, tmp_path: Path, lakehouse: Lakehouse, se
     first = floe_run(run, lakehouse, artifact)
     assert first.exit_code == 0, first.output
     assert (only(first)["rows_delivered"], only(first)["rows_skipped"]) == (300, 0)
-    result = floe_run(run, lakehouse, artifact)  # the same snapshot: every batch in the ledger
+    assert only(floe_run(run, lakehouse, artifact))["rows_to_send"] == 0  # nothing changed
+    # Resent whole, the same snapshot: every batch is in the ledger.
+    result = floe_run(run, lakehouse, artifact, "--full-refresh")
     assert result.exit_code == 0, result.output
     assert (only(result)["rows_delivered"], only(result)["rows_skipped"]) == (0, 300)
     assert only(result)["skipped_batches"] == [0, 1, 2]

@@ -328,7 +328,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
             # Incremental: the batch's first row's index in the snapshot, so a batch
             # replanned after a crash (the state not yet advanced) gets the same key and
             # its ledger skips it.
-            stable = int(plan.source_rows[position].as_py()) if plan is not None else ordinal
+            stable = (int(plan.source_rows[position].as_py())
+                      if plan is not None and position < len(plan.source_rows) else ordinal)
             context = WriteContext(destination.name, report.snapshot_id, stable, stop)
             isolation, size = writer.submit(_write, connector, sink, data, context,
                                             batch_size).result()
