@@ -5,7 +5,8 @@ Python object).
 A row's key is the text of its key columns (joined by U+001F when there are several);
 its fingerprint is the md5 of a salt and the text of each column. The salt is derived
 from the columns' names and Arrow types, so a change of `field_mapping` or of the
-source schema changes every fingerprint: every row is then sent again.
+source schema changes every fingerprint: every row is then sent again (so may a DuckDB
+upgrade that casts a value to text differently: a resend, never a missed change).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def compute(current: pa.Table, key_columns: list[str], state: pa.Table | None) -
     if state is None:
         state = pa.table({"key": pa.array([], pa.string()),
                           "fingerprint": pa.array([], pa.string())})
-    text = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '{NULL_MARK}')"
+    # chr() rather than literals: DuckDB before 2.0 ends a query text at a NUL.
+    text = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), chr({ord(NULL_MARK)}))"
                      for c in current.column_names)
     mark = salt(current.schema)
     connection = duckdb.connect()
@@ -107,7 +109,7 @@ def compute(current: pa.Table, key_columns: list[str], state: pa.Table | None) -
         differing = _fetch(connection.sql(
             f"SELECT c.{_ROW} AS row, c.{_KEY} AS key, c.fingerprint, "
             f"s.fingerprint IS NULL AS added FROM (SELECT {_ROW}, {_KEY}, "
-            f"md5(concat_ws('{KEY_SEPARATOR}', '{mark}', {text})) AS fingerprint "
+            f"md5(concat_ws(chr({ord(KEY_SEPARATOR)}), '{mark}', {text})) AS fingerprint "
             f"FROM current_rows) c LEFT JOIN state_rows s ON s.key = c.{_KEY} "
             f"WHERE s.fingerprint IS DISTINCT FROM c.fingerprint ORDER BY c.{_ROW}"))
         deleted = _fetch(connection.sql(
