@@ -66,6 +66,42 @@ def check_spec(doc: Located, schema_clean: bool = False) -> list[Diagnostic]:
     found += non_text_keys(doc, free_form=lambda path: False)
     found += unique_names(doc, "transforms", "transform")
     found += unique_names(doc, "destinations", "destination")
+    found += sync_modes(doc)
+    return found
+
+
+def sync_modes(doc: Located) -> list[Diagnostic]:
+    """Each destination's `config.mode`: one its sink type performs, with a primary key
+    when the mode needs one. Located at the mode."""
+    from floe_compiler.sinks import modes
+
+    found = []
+    for path, item in named_items(doc, "destinations"):
+        config = item.get("config")
+        if not isinstance(config, dict) or "mode" not in config:
+            continue
+        mode, sink_type, name = config["mode"], item.get("sink_type"), item.get("name")
+        line, col = doc.value_at((*path, "config", "mode"))
+        if not isinstance(mode, str) or mode not in modes.MODES:
+            guess = did_you_mean(str(mode), list(modes.MODES))
+            found.append(diagnostic(
+                "FLOE-E211", f"destination '{name}': config.mode must be one of "
+                f"{', '.join(modes.MODES)}", file=doc.file, line=line, column=col,
+                hint=f"Did you mean '{guess}'?" if guess else None))
+            continue
+        served = (modes.modes_of(sink_type) if isinstance(sink_type, str)
+                  and mode != modes.INSERT else None)
+        if served is not None and mode not in served:
+            why = " (it cannot delete)" if mode == modes.MIRROR else ""
+            found.append(diagnostic(
+                "FLOE-E211", f"destination '{name}': sink type '{sink_type}' cannot sync in "
+                f"mode {mode}{why}; it serves {', '.join(served)}", file=doc.file, line=line,
+                column=col))
+        elif mode in modes.KEYED and not config.get("primary_key"):
+            found.append(diagnostic(
+                "FLOE-E212", f"destination '{name}': mode {mode} needs config.primary_key "
+                "(the destination column(s) that identify a row)", file=doc.file, line=line,
+                column=col))
     return found
 
 

@@ -497,15 +497,27 @@ def _runner_missing(exc: ImportError) -> None:
               help="Run only this destination (repeatable). Default: all.")
 @click.option("--dry-run", is_flag=True,
               help="Read and batch the data and report what would be sent; send nothing.")
+@click.option("--full-refresh", is_flag=True,
+              help="Send every row, not only those changed since the last sync, and "
+                   "rebuild the sync state.")
+@click.option("--state-url", envvar="FLOE_STATE_URL", metavar="URL",
+              help="Where the sync state lives: a SQLite or PostgreSQL SQLAlchemy URL. "
+                   "Default: sqlite:///.floe/sync_state.db.")
 @click.option("--catalog-uri", envvar="FLOE_CATALOG_URI", help=_CATALOG_HELP)
 @click.option("--warehouse", envvar="FLOE_WAREHOUSE", help=_WAREHOUSE_HELP)
 def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: bool,
-                catalog_uri: str | None, warehouse: str | None) -> None:
+                full_refresh: bool, state_url: str | None, catalog_uri: str | None,
+                warehouse: str | None) -> None:
     """Push each destination's gold table to its sink (reverse ETL).
 
     Secrets are read from /var/run/secrets/floe/<connection_secret_ref>/<key>, or from
     $FLOE_SECRETS_DIR/<connection_secret_ref>/<key>. Progress goes to stderr, a JSON
     report to stdout.
+
+    A destination with config.primary_key sends only the rows added or changed since
+    its last sync (and, in mode mirror, deletes the keys that left); rows the
+    destination rejects go to .floe/rejects/ ($FLOE_REJECTS_DIR) and make the run
+    exit 1.
 
     Exit status: 0 every destination succeeded, 1 one failed, 2 bad usage or artifact,
     130 / 143 interrupted by SIGINT / SIGTERM (after the batch in flight, with the report).
@@ -524,6 +536,7 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
         from floe_compiler.runner.progress import ClickProgress
         from floe_compiler.runner.run import RunOptions, run_artifact
         from floe_compiler.runner.secrets import secrets_root
+        from floe_compiler.runner.sync_state import DEFAULT_STATE_URL
     except ImportError as exc:
         _runner_missing(exc)
     from floe_compiler.display import printable
@@ -543,7 +556,8 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
                 for number in (signal.SIGINT, signal.SIGTERM)}
     options = RunOptions(catalog_config(catalog_uri or DEFAULT_CATALOG_URI,
                                         warehouse or DEFAULT_WAREHOUSE),
-                         secrets_root(), dry_run=dry_run, stop=stop)
+                         secrets_root(), dry_run=dry_run, stop=stop, full_refresh=full_refresh,
+                         state_url=state_url or DEFAULT_STATE_URL)
     try:
         report = run_artifact(read_artifact(artifact_path), destinations, options,
                               ClickProgress(dry_run))
@@ -566,6 +580,15 @@ def run_command(artifact_path: Path, destinations: tuple[str, ...], dry_run: boo
                    if destination.rows_skipped else "")
         click.echo(f"floe run: {printable(destination.name)}: {status}, {rows} rows {verb}"
                    f"{skipped} in {len(destination.batches)} batch(es)", err=True)
+        if destination.sync is not None:  # counts only: keys are the user's data
+            counts = destination.sync
+            click.echo(f"  sync {counts['mode']}: {counts['added']} added, "
+                       f"{counts['changed']} changed, {counts['deleted']} deleted, "
+                       f"{counts['unchanged']} unchanged"
+                       + ("" if dry_run else f"; {destination.rows_deleted} deleted at the "
+                          "destination"), err=True)
+            for note in counts["notes"]:
+                click.echo(f"  {printable(note)}", err=True)
         for error in result.errors:
             click.echo(f"  {printable(error)}", err=True)
     if received:

@@ -89,6 +89,11 @@ CODES: dict[str, Code] = _codes(
     Code("FLOE-E207", "wrong file kind",
          "Pass a floe.yaml as --spec and a manifest.yaml as --manifest."),
     Code("FLOE-E208", "compiled artifact is stale", "Run `floe compile` and commit the result."),
+    Code("FLOE-E211", "sync mode the sink type cannot perform",
+         "Use insert, upsert, update or mirror, one the connector lists (mirror needs a "
+         "connector that can delete)."),
+    Code("FLOE-E212", "sync mode needs a primary key",
+         "Add config.primary_key: the destination column(s) that identify a row."),
     # E3xx: templating
     Code("FLOE-E301", "template error", "Fix the Jinja expression."),
     Code("FLOE-E302", "undefined template variable",

@@ -375,6 +375,36 @@ EXPLANATIONS: dict[str, Explanation] = {
         "or changed; governance, plugins, schedule changed). A comment or layout edit of the "
         "inputs does not make it stale.",
         "$ floe compile --check", "$ floe compile && git add target/compiled_artifacts.json"),
+    "FLOE-E211": _x(
+        "A destination's `config.mode` is not one floe knows (insert, upsert, update, "
+        "mirror), or one its sink type cannot perform. `mirror` deletes at the destination "
+        "the keys that left the source, so it needs a connector that can delete: "
+        "`sql_database` can, `rest_api` cannot. A plugin lists its modes in `sync_modes`.",
+        """
+        destinations:
+          - name: crm
+            sink_type: rest_api
+            config: {mode: mirror, primary_key: [id]}
+        """,
+        """
+        destinations:
+          - name: crm
+            sink_type: rest_api
+            config: {mode: upsert, primary_key: [id]}
+        """),
+    "FLOE-E212": _x(
+        "Modes upsert, update and mirror send rows by key: which rows were added, changed or "
+        "deleted since the last sync is decided by `config.primary_key`, the destination "
+        "column(s) that identify a row.",
+        """
+        config:
+          mode: upsert
+        """,
+        """
+        config:
+          mode: upsert
+          primary_key: [customer_id]
+        """),
     "FLOE-E301": _x(
         "A Jinja template in a value cannot be parsed or fails when rendered.",
         "owner: \"{{ env_var('OWNER' }}\"", "owner: \"{{ env_var('OWNER') }}\""),

@@ -134,6 +134,16 @@ class Lakehouse:
         return table
 
 
+@pytest.fixture(autouse=True)
+def sync_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own sync state and rejects (floe run keeps them in .floe/ of the
+    working directory)."""
+    path = tmp_path / ".floe" / "sync_state.db"
+    monkeypatch.setenv("FLOE_STATE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("FLOE_REJECTS_DIR", str(tmp_path / ".floe" / "rejects"))
+    return path
+
+
 @pytest.fixture
 def lakehouse(tmp_path: Path) -> Lakehouse:
     return Lakehouse(tmp_path / "lakehouse")

@@ -71,10 +71,14 @@ def test_demo_destination_upserts_the_gold_table(run: Run, lakehouse: Lakehouse,
     assert "warehouse-export" in result.stderr  # progress and summary go to stderr
 
 
-def test_rerun_sends_the_same_keys_and_leaves_the_same_rows(
+def test_full_refresh_sends_the_same_keys_and_leaves_the_same_rows(
         run: Run, lakehouse: Lakehouse, warehouse: tuple[Path, str]) -> None:
     artifact, url = warehouse
-    first, rerun = only(floe_run(run, lakehouse, artifact)), only(floe_run(run, lakehouse, artifact))
+    first = only(floe_run(run, lakehouse, artifact))
+    unchanged = only(floe_run(run, lakehouse, artifact))  # diff-based: nothing changed
+    assert (unchanged["rows_to_send"], unchanged["batches"]) == (0, [])
+    assert unchanged["sync"]["unchanged"] == 300
+    rerun = only(floe_run(run, lakehouse, artifact, "--full-refresh"))
     assert [b["idempotency_key"] for b in rerun["batches"]] == \
         [b["idempotency_key"] for b in first["batches"]]
     assert len({b["idempotency_key"] for b in first["batches"]}) == 3
@@ -93,7 +97,9 @@ def test_postgres_destination(run: Run, tmp_path: Path, lakehouse: Lakehouse, se
     first = floe_run(run, lakehouse, artifact)
     assert first.exit_code == 0, first.output
     assert (only(first)["rows_delivered"], only(first)["rows_skipped"]) == (300, 0)
-    result = floe_run(run, lakehouse, artifact)  # the same snapshot: every batch in the ledger
+    assert only(floe_run(run, lakehouse, artifact))["rows_to_send"] == 0  # nothing changed
+    # Resent whole, the same snapshot: every batch is in the ledger.
+    result = floe_run(run, lakehouse, artifact, "--full-refresh")
     assert result.exit_code == 0, result.output
     assert (only(result)["rows_delivered"], only(result)["rows_skipped"]) == (0, 300)
     assert only(result)["skipped_batches"] == [0, 1, 2]

@@ -15,6 +15,11 @@ rolls back, no further batch or destination starts, and the report says so.
 A `Slice` runs part of one destination (an orchestrator's partition): a pinned snapshot
 and a range of batch ordinals. Its batches are the very batches a whole run sends for
 those rows, with the same ordinals and so the same idempotency keys.
+
+A destination with `config.primary_key` syncs by difference (`runner/sync.py`): only
+the rows its mode sends, plus deletes in mirror mode. A batch the destination refuses
+for some of its rows is bisected (`runner/rejects.py`): the good rows are delivered,
+the rejected ones written to `.floe/rejects/`, and the destination fails.
 """
 
 from __future__ import annotations
@@ -31,9 +36,13 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from floe_compiler.runner import sync
 from floe_compiler.runner.artifact import Artifact, ArtifactError, Destination
 from floe_compiler.runner.catalog import CatalogError, display_uri, open_catalog, read_batches
+from floe_compiler.runner.diff import DiffError
+from floe_compiler.runner.rejects import DEFAULT_REJECTS_DIR, Isolation, isolate, write_rejects
 from floe_compiler.runner.secrets import Secret, SecretError, read_secret
+from floe_compiler.runner.sync_state import DEFAULT_STATE_URL, StateError, StateStore
 from floe_compiler.sinks.assurance import idempotency_key, sha256_hex
 from floe_compiler.sinks.base import (
     EgressResult,
@@ -42,7 +51,15 @@ from floe_compiler.sinks.base import (
     SinkConnector,
     close_sink,
 )
-from floe_compiler.sinks.delivery import DELIVERED, FAILED, SKIPPED, UNKNOWN, WriteContext
+from floe_compiler.sinks.delivery import (
+    DELIVERED,
+    FAILED,
+    SKIPPED,
+    UNKNOWN,
+    EgressOutcome,
+    WriteContext,
+)
+from floe_compiler.sinks.modes import INSERT, MIRROR, modes_of_connector
 from floe_compiler.sinks.payload import apply_field_mapping, row_span
 from floe_compiler.sinks.registry import UnknownSinkTypeError, close_connector, serving
 
@@ -54,7 +71,8 @@ class RunError(Exception):
 
 
 # Failures whose message alone says what is wrong; others also name their type.
-EXPECTED = (RunError, CatalogError, SecretError, SinkConfigurationError, UnknownSinkTypeError)
+EXPECTED = (RunError, CatalogError, SecretError, SinkConfigurationError, UnknownSinkTypeError,
+            StateError, DiffError)
 
 
 class Progress(Protocol):
@@ -80,6 +98,12 @@ class RunOptions:
     secrets_root: Path
     dry_run: bool = False
     stop: threading.Event | None = None  # set by SIGINT/SIGTERM: stop after the batch in flight
+    full_refresh: bool = False  # send every row and rebuild the sync state
+    # Where the sync state lives (SQLite or PostgreSQL): $FLOE_STATE_URL, or .floe/.
+    state_url: str = field(default_factory=lambda: os.environ.get("FLOE_STATE_URL")
+                           or DEFAULT_STATE_URL)
+    rejects_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("FLOE_REJECTS_DIR") or DEFAULT_REJECTS_DIR))
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,7 @@ class BatchReport:
     rows: int
     bytes: int  # sent; in a dry run, that would be sent
     result: EgressResult
+    rows_rejected: int = 0
 
     @property
     def status(self) -> str:
@@ -115,7 +140,8 @@ class BatchReport:
     def as_dict(self) -> dict[str, Any]:
         return {"ordinal": self.ordinal, "first_row": self.first_row, "rows": self.rows,
                 "status": self.status, "rows_delivered": self.result.rows_delivered,
-                "rows_skipped": self.rows_skipped, "bytes": self.bytes,
+                "rows_skipped": self.rows_skipped, "rows_rejected": self.rows_rejected,
+                "bytes": self.bytes,
                 "attempts": int(getattr(self.result, "attempts", 1)),
                 "retries": list(getattr(self.result, "retries", [])),
                 "checksum": self.result.checksum,
@@ -136,6 +162,19 @@ class DestinationReport:
     interrupted: bool = False
     connector: dict[str, Any] = field(default_factory=dict)  # which plugin served it, and why
     first_row: int = 0  # of a slice; rows_read counts from here
+    sync: dict[str, Any] | None = None  # diff-based sync: counts, sample keys, notes
+    rows_planned: int | None = None  # rows this run sends, when fewer than those read
+    rows_deleted: int = 0
+    rejects_file: str | None = None
+    delete_errors: list[str] = field(default_factory=list)
+
+    @property
+    def rows_to_send(self) -> int:
+        return self.rows_read if self.rows_planned is None else self.rows_planned
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(b.rows_rejected for b in self.batches)
 
     @property
     def rows_skipped(self) -> int:
@@ -150,7 +189,9 @@ class DestinationReport:
                 "skipped_batches": [b.ordinal for b in self.batches if b.status == SKIPPED],
                 "source_table": self.source_table, "snapshot_id": self.snapshot_id,
                 "rows_read": self.rows_read, "dry_run": self.dry_run,
-                "interrupted": self.interrupted,
+                "interrupted": self.interrupted, "sync": self.sync,
+                "rows_to_send": self.rows_to_send, "rows_deleted": self.rows_deleted,
+                "rows_rejected": self.rows_rejected, "rejects_file": self.rejects_file,
                 "batches": [b.as_dict() for b in self.batches]}
 
 
@@ -205,6 +246,7 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
     secret: Secret | None = None
     sink: Any = None  # None in a dry run
     connector: SinkConnector | None = None
+    store: StateStore | None = None
     try:
         if not destination.source_table:
             raise RunError("no source_table: nothing to read")
@@ -218,6 +260,14 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
             catalogs[key] = open_catalog(catalog_config)
         table = _load_table(catalogs[key], destination.source_table, catalog_config)
         batch_size = destination.batch_size or DEFAULT_BATCH_SIZE
+        # A diff needs the whole snapshot: a slice (an orchestrator's partition) sends its
+        # rows in full, under the keys a whole run would use.
+        if part is None and sync.key_columns(destination.config or {}):
+            if destination.config.get("mode") == MIRROR \
+                    and MIRROR not in modes_of_connector(connector):
+                raise RunError(f"sink type '{destination.sink_type}' cannot delete, so it "
+                               "cannot sync in mode mirror (FLOE-E211)")
+            store = StateStore(options.state_url, create=not options.dry_run)
         if not options.dry_run:
             secret = read_secret(destination.connection_secret_ref, options.secrets_root)
             sink = connector.create_sink(SinkConfig(
@@ -227,7 +277,7 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
                 retry_config=destination.retry_config,
                 batch_size=batch_size))
         _stream(destination, connector, table, sink, batch_size, progress, report,
-                options.stop, part)
+                options, store, part)
         report.result = _combine(report)
     except Exception as exc:  # one destination's failure must not stop the others
         if os.environ.get("FLOE_DEBUG"):
@@ -240,6 +290,8 @@ def run_destination(destination: Destination, options: RunOptions, progress: Pro
         close_sink(sink)
         if connector is not None:
             close_connector(connector)  # a floe-core plugin's shutdown()
+        if store is not None:
+            store.close()
     if secret is not None:
         report.result.errors = [secret.scrub(e) for e in report.result.errors]
     report.result.duration_seconds = time.perf_counter() - started
@@ -258,12 +310,16 @@ def _load_table(catalog: Any, name: str, config: dict[str, Any]) -> Any:
 
 def _stream(destination: Destination, connector: SinkConnector, table: Any, sink: Any,
             batch_size: int, progress: Progress, report: DestinationReport,
-            stop: threading.Event | None = None, part: Slice | None = None) -> None:
+            options: RunOptions, store: StateStore | None = None,
+            part: Slice | None = None) -> None:
     """Read the current snapshot (or `part` of a pinned one) in batches and write each
     one (plan it, with no sink).
 
-    Stops at the first batch that fails, then counts the rows it did not send.
+    With a sync state (`store`), read it whole, diff it and write only what the mode
+    sends, then the deletes. Stops at the first batch that fails, then counts the rows
+    it did not send.
     """
+    stop = options.stop
     if part is None:
         snapshot = table.current_snapshot()
     else:
@@ -284,32 +340,99 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                           rows)
     report.first_row = rows[0] if rows else 0
     first_ordinal = part.ordinals.start if part is not None else 0
-    progress.start(destination.name, _total_rows(snapshot) if part is None else None)
+    plan: sync.SyncPlan | None = None
+    if store is not None:  # never with `part`: a diff needs the whole snapshot
+        read = pa.Table.from_batches(list(reader), schema=getattr(reader, "schema", None))
+        plan = sync.plan(destination, read, str(table.schema()), store, options.full_refresh)
+        report.sync, report.rows_read = plan.summary(), read.num_rows
+        report.rows_planned = plan.to_send.num_rows
+        # An empty first sync still writes once, so a SQL sink creates its table.
+        starts = range(0, plan.to_send.num_rows or int(plan.first_sync), batch_size)
+        batches: Iterator[pa.Table] = (plan.to_send.slice(start, batch_size) for start in starts)
+        mapping = None  # the plan's rows are mapped already
+    else:
+        batches = rebatch(reader, batch_size)
+    progress.start(destination.name, report.rows_planned if plan is not None
+                   else _total_rows(snapshot) if part is None else None)
     # Batches are written from one worker thread: signal handlers run only in the main
     # thread, which then just waits; a driver (ADBC) that traps SIGINT during its calls
     # in the main thread never sees it, and the batch in flight finishes or rolls back.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
+    position = 0  # rows of this run's batches before the current one
+    failed = False
     try:
-        batches = rebatch(reader, batch_size)
         for ordinal, batch in enumerate(batches, start=first_ordinal):
             if stop is not None and stop.is_set():
                 report.interrupted = True
-                report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
+                if plan is None:
+                    report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
                 break
             data = apply_field_mapping(batch, mapping)
-            context = WriteContext(destination.name, report.snapshot_id, ordinal, stop)
-            result, size = writer.submit(_write, connector, sink, data, context,
-                                         batch_size).result()
-            report.batches.append(BatchReport(ordinal, report.first_row + report.rows_read,
-                                              data.num_rows, size, result))
-            report.rows_read += data.num_rows
+            # Incremental: the batch's first row's index in the snapshot, so a batch
+            # replanned after a crash (the state not yet advanced) gets the same key and
+            # its ledger skips it.
+            stable = (int(plan.source_rows[position].as_py())
+                      if plan is not None and position < len(plan.source_rows) else ordinal)
+            context = WriteContext(destination.name, report.snapshot_id, stable, stop)
+            isolation, size = writer.submit(_write, connector, sink, data, context,
+                                            batch_size).result()
+            result = _batch_result(isolation, data.num_rows)
+            report.batches.append(BatchReport(ordinal, report.first_row + position,
+                                              data.num_rows, size, result,
+                                              len(isolation.rejected)))
+            if isolation.rejected:
+                at = [row for row, _ in isolation.rejected]
+                report.rejects_file = str(write_rejects(
+                    options.rejects_dir, destination.name, data.take(at),
+                    [reason for _, reason in isolation.rejected]))
+            if plan is not None and store is not None and sink is not None:
+                for start, count in isolation.delivered:  # the state follows the ledger
+                    store.advance(destination.name, plan.keys.slice(position + start, count),
+                                  plan.fingerprints.slice(position + start, count))
+            position += data.num_rows
+            if plan is None:
+                report.rows_read += data.num_rows
             progress.advance(data.num_rows)
             if not result.success:
-                report.rows_read += sum(b.num_rows for b in batches)
+                failed = True
+                if plan is None:
+                    report.rows_read += sum(b.num_rows for b in batches)
                 break
+        if plan is not None and store is not None and sink is not None and not failed \
+                and not report.interrupted:
+            if plan.mode == MIRROR:
+                _delete(connector, sink, plan, store, report, batch_size, writer, options)
+            elif plan.mode != INSERT:  # keys that left: sent again should they come back
+                store.forget(destination.name, plan.left)
+            if not report.delete_errors:
+                store.set_meta(destination.name, plan.meta)
     finally:
         writer.shutdown()
         progress.finish()
+
+
+def _delete(connector: SinkConnector, sink: Any, plan: sync.SyncPlan, store: StateStore,
+            report: DestinationReport, batch_size: int, writer: ThreadPoolExecutor,
+            options: RunOptions) -> None:
+    """Mirror mode: delete the keys that left the source, in batches, after the rows."""
+    delete = getattr(connector, "delete", None)
+    if not plan.deletes.num_rows or not callable(delete):
+        return
+    for number, start in enumerate(range(0, plan.deletes.num_rows, batch_size)):
+        if options.stop is not None and options.stop.is_set():
+            report.interrupted = True
+            return
+        keys = plan.deletes.slice(start, batch_size)
+        ordinal = len(report.batches) + number
+        result: EgressResult = writer.submit(
+            delete, sink, keys, destination=report.name, snapshot_id=report.snapshot_id,
+            batch_ordinal=ordinal, stop=options.stop).result()
+        if not result.success:
+            report.delete_errors += [f"deleting keys {start}..{start + keys.num_rows - 1}: {e}"
+                                     for e in result.errors[-1:]] or ["delete failed"]
+            return
+        store.forget(report.name, plan.delete_keys.slice(start, keys.num_rows))
+        report.rows_deleted += keys.num_rows
 
 
 def rebatch(reader: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
@@ -337,30 +460,66 @@ def rebatch(reader: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
 
 
 def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteContext,
-           batch_size: int) -> tuple[EgressResult, int]:
-    """Write one batch; with no sink (a dry run) only plan it. Returns (result, bytes).
+           batch_size: int) -> tuple[Isolation, int]:
+    """Write one batch, isolating rejected rows; with no sink (a dry run) only plan it.
 
-    A dry run computes the checksum and idempotency key the built-in connectors would
-    report, from the same encoding, without connecting to anything.
+    Returns (what became of it, bytes). A dry run computes the checksum and idempotency
+    key the built-in connectors would report, from the same encoding, without
+    connecting to anything.
     """
     if sink is None:
         predict = getattr(connector, "predict", None)
         if not callable(predict):  # a connector that cannot predict: rows only
-            return EgressResult(success=True), 0
+            return Isolation([EgressResult(success=True)]), 0
         planned: EgressResult = predict(data, destination=context.destination,
                                         snapshot_id=context.snapshot_id,
                                         batch_ordinal=context.batch_ordinal,
                                         batch_size=batch_size)
-        return dataclasses.replace(planned, bytes_transmitted=0), planned.bytes_transmitted
-    try:
-        result = connector.write(sink, data, destination=context.destination,
-                                 snapshot_id=context.snapshot_id,
-                                 batch_ordinal=context.batch_ordinal, stop=context.stop)
-    except Exception as exc:  # a connector bug fails its batch; earlier batches still count
-        if os.environ.get("FLOE_DEBUG"):
-            raise
-        result = EgressResult(success=False, errors=[f"{type(exc).__name__}: {exc}"])
-    return result, result.bytes_transmitted
+        return (Isolation([dataclasses.replace(planned, bytes_transmitted=0)]),
+                planned.bytes_transmitted)
+
+    def write(rows: pa.Table) -> EgressResult:
+        try:
+            result: EgressResult = connector.write(
+                sink, rows, destination=context.destination, snapshot_id=context.snapshot_id,
+                batch_ordinal=context.batch_ordinal, stop=context.stop)
+            return result
+        except Exception as exc:  # a connector bug fails its batch; earlier ones still count
+            if os.environ.get("FLOE_DEBUG"):
+                raise
+            return EgressResult(success=False, errors=[f"{type(exc).__name__}: {exc}"])
+
+    isolation = isolate(write, data)
+    return isolation, sum(r.bytes_transmitted for r in isolation.results)
+
+
+def _batch_result(isolation: Isolation, rows: int) -> EgressResult:
+    """One result for a batch, however many writes isolating its rejects took."""
+    results = isolation.results
+    if len(results) == 1 and not isolation.rejected:
+        return results[0]
+    first = results[0]
+    if isolation.failure is not None:
+        failure = isolation.failure
+        return EgressOutcome(
+            success=False, rows_delivered=isolation.rows_delivered,
+            bytes_transmitted=sum(r.bytes_transmitted for r in results),
+            checksum=first.checksum, idempotency_key=first.idempotency_key,
+            errors=failure.errors, status=str(getattr(failure, "status", FAILED) or FAILED),
+            attempts=sum(int(getattr(r, "attempts", 1)) for r in results))
+    delivered = [r for r in results if r.success]
+    return EgressOutcome(
+        success=True, rows_delivered=sum(r.rows_delivered for r in delivered),
+        bytes_transmitted=sum(r.bytes_transmitted for r in results),
+        checksum=sha256_hex("\n".join(r.checksum for r in delivered).encode()),
+        delivery_timestamp=next((r.delivery_timestamp for r in reversed(delivered)
+                                 if r.delivery_timestamp), ""),
+        idempotency_key=first.idempotency_key,
+        destination_record_ids=[i for r in delivered for i in r.destination_record_ids],
+        errors=[f"{len(isolation.rejected)} of {rows} rows rejected"] if isolation.rejected
+        else [], status=DELIVERED,
+        attempts=sum(int(getattr(r, "attempts", 1)) for r in results),
+        rows_skipped=sum(int(getattr(r, "rows_skipped", 0)) for r in delivered))
 
 
 def join_slices(parts: Iterable[DestinationReport]) -> DestinationReport:
@@ -389,6 +548,9 @@ def _combine(report: DestinationReport) -> EgressResult:
     """
     batches = report.batches
     if not batches:
+        if report.rows_planned is not None and not report.interrupted:  # nothing changed
+            return EgressResult(success=not report.delete_errors,
+                                errors=list(report.delete_errors))
         return EgressResult(success=False, errors=[
             "interrupted before the first batch"] if report.interrupted else [])
     results = [b.result for b in batches]
@@ -398,23 +560,29 @@ def _combine(report: DestinationReport) -> EgressResult:
     failed = next((b for b in batches if not b.result.success), None)
     if failed is None and report.interrupted:
         rest = sum(b.rows for b in batches)
-        errors.append(f"interrupted: {row_span(report.first_row + rest, report.rows_read - rest)}"
-                      " not sent "
+        unsent = row_span(report.first_row + rest, report.rows_to_send - rest)
+        errors.append(f"interrupted: {unsent} not sent "
                       "(rerun to resume)")
     if failed is not None:
-        undelivered = report.rows_read - done
+        undelivered = report.rows_to_send - done - report.rows_rejected
         errors.append(f"{'partial: ' if done else ''}{undelivered} rows failed"
                       + (f" ({failed.rows} of them unknown: sent, no answer)"
                          if failed.status == UNKNOWN else ""))
         where = f"batch {failed.ordinal} ({row_span(failed.first_row, failed.rows)})"
         errors += [f"{where}: {e}" for e in failed.result.errors] or [f"{where}: failed"]
         rest = failed.first_row + failed.rows
-        end = report.first_row + report.rows_read
+        end = report.first_row + report.rows_to_send
         if rest < end:
-            errors.append(f"{row_span(rest, end - rest)}: not sent after the failure")
+            errors.append(f"{row_span(rest, end - rest)}: not sent after the "
+                          "failure")
+    if report.rows_rejected:
+        errors.append(f"{report.rows_rejected} rows rejected by the destination (rows and "
+                      f"reasons in {report.rejects_file}); they are sent again next run")
+    errors += report.delete_errors
     keys = sha256_hex("\n".join(r.idempotency_key for r in results).encode())
     return EgressResult(
-        success=failed is None and not report.interrupted,
+        success=(failed is None and not report.interrupted and not report.rows_rejected
+                 and not report.delete_errors),
         rows_delivered=delivered,
         bytes_transmitted=sum(r.bytes_transmitted for r in results),
         checksum=sha256_hex("\n".join(r.checksum for r in results).encode()),

@@ -121,7 +121,9 @@ class SinkConnector(ABC):
 
     - `destination` (str): the destination's name in floe.yaml;
     - `snapshot_id` (int | None): the Iceberg snapshot the rows were read from;
-    - `batch_ordinal` (int): 0, 1, 2, ... for each batch of one run;
+    - `batch_ordinal` (int): 0, 1, 2, ... for each batch of one run; in incremental
+      sync (a destination with `config.primary_key`), the index in the snapshot of the
+      batch's first row, so that a batch replanned after a crash keeps its key;
     - `stop` (threading.Event): set when the run is interrupted (SIGINT/SIGTERM); a
       connector should end waits (retry backoff) early and let the batch in flight
       finish or roll back.

@@ -41,6 +41,7 @@ from floe_compiler.sinks.delivery import (
     deliver,
     plan,
 )
+from floe_compiler.sinks.modes import INSERT, UPDATE, UPSERT
 from floe_compiler.sinks.payload import (
     apply_field_mapping,
     encode_json,
@@ -83,6 +84,8 @@ class RestSink:
 
 class RestApiConnector(SinkConnector):
     """Sends JSON batches to an HTTP API with retries and idempotency keys."""
+
+    sync_modes = (INSERT, UPSERT, UPDATE)  # no deletes: mode mirror is refused (FLOE-E211)
 
     def list_available_sinks(self) -> list[str]:
         return [SINK_TYPE]

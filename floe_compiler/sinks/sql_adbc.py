@@ -124,7 +124,7 @@ class AdbcWriter:
 
     def _appendable(self, existing: pa.Schema, sent: pa.Schema) -> pa.Schema | None:
         """The schema to cast a chunk to before appending it; None to merge instead."""
-        if self.mode == "upsert":
+        if self.mode != "insert":
             return None
         if self.dialect == "sqlite":
             return sent  # dynamic typing: any Arrow type goes in as is
@@ -158,10 +158,41 @@ class AdbcWriter:
         connection.commit()
         return True
 
+    def delete(self, chunk: Chunk, row: ledger.LedgerRow) -> bool:
+        """Claim the key and delete the chunk's keys in one transaction (mirror mode)."""
+        connection = self.connection()
+        with connection.cursor() as cursor:
+            cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
+                                             self.ledger_table))
+            cursor.execute(ledger.claim_sql(self.dialect, self.ledger_schema,
+                                            self.ledger_table), row.params())
+            if not cursor.fetchall():
+                connection.rollback()
+                return False
+            if chunk.rows:
+                stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"
+                cursor.adbc_ingest(stage, chunk.data, mode="create", temporary=True)
+                keys = ", ".join(quote(c) for c in self.primary_key)
+                cursor.execute(f"DELETE FROM {qualified(self.schema, self.table)} WHERE "
+                               f"({keys}) IN (SELECT {keys} FROM {quote(stage)})")
+                cursor.execute(f"DROP TABLE {quote(stage)}")
+        connection.commit()
+        return True
+
     def _merge(self, cursor: Any, data: pa.Table) -> None:
         stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"
         cursor.adbc_ingest(stage, data, mode="create", temporary=True)
         columns = ", ".join(quote(c) for c in self._columns)
+        if self.mode == "update":  # change existing rows only: never create one
+            target = qualified(self.schema, self.table)
+            sets = [f"{quote(c)} = s.{quote(c)}" for c in self._columns
+                    if c not in self.primary_key]
+            match = " AND ".join(f"{target}.{quote(c)} = s.{quote(c)}" for c in self.primary_key)
+            if sets:
+                cursor.execute(f"UPDATE {target} SET {', '.join(sets)} FROM {quote(stage)} AS s "
+                               f"WHERE {match}")
+            cursor.execute(f"DROP TABLE {quote(stage)}")
+            return
         statement = (f"INSERT INTO {qualified(self.schema, self.table)} ({columns}) "
                      f"SELECT {columns} FROM {quote(stage)} WHERE true")
         if self.mode == "upsert":

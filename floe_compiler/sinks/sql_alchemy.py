@@ -78,6 +78,11 @@ class AlchemyWriter:
                 checksum=row.checksum))
         return True
 
+    def delete(self, chunk: Chunk, row: LedgerRow) -> bool:
+        # create_sink refuses every mode but insert on this path, so nothing deletes here.
+        raise SinkConfigurationError("mode: mirror is supported through ADBC only "
+                                     "(SQLite and PostgreSQL URLs)")
+
     def reset(self) -> None:
         pass  # engine.begin() already rolled back
 

@@ -1,8 +1,10 @@
 """`sql_database`: insert or upsert rows into a table, exactly once.
 
 connection_config: `url` (an SQLAlchemy URL, from the secret), `table` (optionally
-`schema.table`), `mode` (`insert` or `upsert`, default insert), `primary_key` (list of
-destination columns; required for upsert, used when creating the table),
+`schema.table`), `mode` (`insert`, `upsert`, `update` or `mirror`, default insert: see
+`floe_compiler.sinks.modes`; mirror writes as upsert and deletes through `delete`),
+`primary_key` (list of destination columns; required for all but insert, used when
+creating the table),
 `ledger_table` (default `_floe_deliveries`). The table is created from the Arrow
 schema when it does not exist.
 
@@ -36,13 +38,14 @@ from floe_compiler.sinks.delivery import (
     deliver,
 )
 from floe_compiler.sinks.ledger import DEFAULT_LEDGER_TABLE, LedgerRow
+from floe_compiler.sinks.modes import BUILT_IN, INSERT, KEYED, MIRROR, UPSERT
 from floe_compiler.sinks.payload import apply_field_mapping
 from floe_compiler.sinks.retry import Attempts, RetriesExhausted, RetryPolicy
 from floe_compiler.sinks.sql_errors import describe, is_transient
 from floe_compiler.sinks.sql_names import check_identifier, quote, split_table
 
 SINK_TYPE = "sql_database"
-MODES = ("insert", "upsert")
+MODES = BUILT_IN[SINK_TYPE]
 UPSERT_DIALECTS = ("sqlite", "postgresql")
 
 
@@ -51,6 +54,7 @@ class SqlWriter(Protocol):
 
     def prepare(self, schema: pa.Schema) -> None: ...
     def write(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # False: already delivered
+    def delete(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # chunk: key columns
     def reset(self) -> None: ...
     def close(self) -> None: ...
 
@@ -75,6 +79,8 @@ class SqlSink:
 class SqlDatabaseConnector(SinkConnector):
     """Writes to SQLite and PostgreSQL through ADBC, to other databases through SQLAlchemy."""
 
+    sync_modes = MODES
+
     def list_available_sinks(self) -> list[str]:
         return [SINK_TYPE]
 
@@ -91,8 +97,8 @@ class SqlDatabaseConnector(SinkConnector):
         primary_key = settings.get("primary_key") or []
         if not (isinstance(primary_key, list) and all(isinstance(c, str) for c in primary_key)):
             raise SinkConfigurationError("config.primary_key must be a list of column names")
-        if mode == "upsert" and not primary_key:
-            raise SinkConfigurationError("config.primary_key is required with mode: upsert")
+        if mode in KEYED and not primary_key:
+            raise SinkConfigurationError(f"config.primary_key is required with mode: {mode}")
         ledger_name = settings.get("ledger_table", DEFAULT_LEDGER_TABLE)
         if not isinstance(ledger_name, str):
             raise SinkConfigurationError("config.ledger_table must be a table name")
@@ -103,9 +109,9 @@ class SqlDatabaseConnector(SinkConnector):
         if engine is not None:
             dialect = engine.dialect.name
         assert dialect is not None
-        if mode == "upsert" and dialect not in UPSERT_DIALECTS:
+        if mode != INSERT and dialect not in UPSERT_DIALECTS:
             raise SinkConfigurationError(
-                f"mode: upsert is supported on {' and '.join(UPSERT_DIALECTS)}, not "
+                f"mode: {mode} is supported on {' and '.join(UPSERT_DIALECTS)}, not "
                 f"{dialect}; use mode: insert")
         limit = engine.dialect.max_identifier_length if engine is not None else None
         schema, name = split_table(table, "config.table", dialect, limit)
@@ -115,8 +121,8 @@ class SqlDatabaseConnector(SinkConnector):
             check_identifier(column, "config.primary_key column", dialect, limit)
         writer: SqlWriter
         if engine is None:
-            writer = AdbcWriter(url, dialect, schema, name, ledger_schema, ledger_table, mode,
-                                primary_key)
+            writer = AdbcWriter(url, dialect, schema, name, ledger_schema, ledger_table,
+                                UPSERT if mode == MIRROR else mode, primary_key)
         else:
             from floe_compiler.sinks.sql_alchemy import AlchemyWriter
 
@@ -152,6 +158,26 @@ class SqlDatabaseConnector(SinkConnector):
             return Sent(skipped=skipped, attempts=attempts.count, retries=attempts.failures)
 
         return deliver(data, context, sink.batch_size, arrow_ipc, send)
+
+    def delete(self, sink: Any, keys: pa.Table, **kwargs: Any) -> EgressResult:
+        """Delete the rows whose primary key is in `keys` (one column per key column).
+
+        Each chunk is one transaction with its ledger row, as for `write`.
+        """
+        if not isinstance(sink, SqlSink):
+            raise TypeError("sql_database.delete needs the sink from create_sink()")
+        context = WriteContext.from_kwargs(kwargs)
+
+        def send(chunk: Chunk) -> Sent:
+            attempts = Attempts()
+            row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
+                            context.snapshot_id, context.batch_ordinal, chunk.rows,
+                            chunk.checksum)
+            deleted = _retrying(sink, lambda: sink.writer.delete(chunk, row), context, attempts)
+            return Sent(skipped=not deleted and attempts.count == 1, attempts=attempts.count,
+                        retries=attempts.failures)
+
+        return deliver(keys, context, sink.batch_size, arrow_ipc, send)
 
     def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
         return dict(catalog_config)

@@ -1,0 +1,115 @@
+"""Row-level rejects: isolate the rows a destination refuses, deliver the others.
+
+When a batch fails for good (`failed`: the destination answered no, such as a REST
+400/422 or a SQL constraint), it is cut in halves and each half written again, down
+to single rows: a row that fails alone is rejected, with the destination's reason.
+A failure that is not about rows stops the isolation: `unknown` (sent, no answer),
+or every piece of a level of four or more failing while none has succeeded yet (a
+destination-wide refusal, such as a 401, must not cost 2N requests).
+
+The cut is deterministic, so a rerun of the same rows sends the same pieces under
+the same idempotency keys. Rejected rows are written, with their reasons, as JSON
+lines under `.floe/rejects/`; their values are the user's data and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from floe_compiler.sinks.base import EgressResult
+from floe_compiler.sinks.delivery import FAILED, UNKNOWN
+
+DEFAULT_REJECTS_DIR = Path(".floe/rejects")
+
+
+@dataclass
+class Isolation:
+    """What became of one batch: the pieces delivered, the rows rejected."""
+
+    results: list[EgressResult] = field(default_factory=list)  # every write, in order
+    delivered: list[tuple[int, int]] = field(default_factory=list)  # (start, rows)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+    failure: EgressResult | None = None  # a failure that is not about rows
+
+    @property
+    def rows_delivered(self) -> int:
+        return sum(rows for _, rows in self.delivered)
+
+
+def _status(result: EgressResult) -> str:
+    return str(getattr(result, "status", "") or ("delivered" if result.success else FAILED))
+
+
+def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolation:
+    """Write `data`; if it fails for some rows, find them by bisection."""
+    outcome = Isolation()
+    first = write(data)
+    outcome.results.append(first)
+    done = first.rows_delivered + int(getattr(first, "rows_skipped", 0))
+    if first.success:
+        outcome.delivered.append((0, data.num_rows))
+        return outcome
+    if done:
+        outcome.delivered.append((0, done))
+    if _status(first) == UNKNOWN or data.num_rows - done <= 0:
+        outcome.failure = first
+        return outcome
+    if data.num_rows - done == 1:
+        outcome.rejected.append((done, _reason(first)))
+        return outcome
+    level = _halves(done, data.num_rows - done)
+    succeeded = bool(done)
+    while level:
+        failing: list[tuple[int, int]] = []
+        for start, rows in level:
+            result = write(data.slice(start, rows))
+            outcome.results.append(result)
+            if result.success:
+                outcome.delivered.append((start, rows))
+                succeeded = True
+                continue
+            if _status(result) == UNKNOWN:
+                outcome.failure = result
+                return outcome
+            if rows == 1:
+                outcome.rejected.append((start, _reason(result)))
+            else:
+                failing.append((start, rows))
+        if not succeeded and len(level) >= 4 and len(failing) == len(level):
+            outcome.failure = first  # every piece refused: not about rows
+            outcome.rejected.clear()
+            return outcome
+        level = [half for start, rows in failing for half in _halves(start, rows)]
+    outcome.delivered.sort()
+    outcome.rejected.sort()
+    return outcome
+
+
+def _halves(start: int, rows: int) -> list[tuple[int, int]]:
+    middle = rows // 2
+    return [(start, middle), (start + middle, rows - middle)]
+
+
+def _reason(result: EgressResult) -> str:
+    # The first error counts the rows; the reason follows (after "rows N..M: ").
+    reasons = [e.partition(": ")[2] or e for e in result.errors[1:]] or result.errors
+    return "; ".join(reasons) or "refused"
+
+
+def write_rejects(directory: Path, destination: str, rows: pa.Table,
+                  reasons: list[str]) -> Path:
+    """Append the rejected rows with their reasons as JSON lines; return the file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in destination)
+    path = directory / f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.jsonl"
+    with path.open("a", encoding="utf-8") as out:
+        for row, reason in zip(rows.to_pylist(), reasons, strict=True):
+            out.write(json.dumps({"destination": destination, "reason": reason, "row": row},
+                                 default=str, ensure_ascii=False) + "\n")
+    return path
