@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from floe_compiler.models.artifact import CompiledArtifacts
     from floe_compiler.pipeline import Options, Source, compile_project, run, validate_paths
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # The project's home: pre-commit's `repo:` and the links to each code's documentation.
 REPOSITORY = "https://github.com/floe-compiler/floe-compiler"
 

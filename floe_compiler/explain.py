@@ -391,7 +391,7 @@ EXPLANATIONS: dict[str, Explanation] = {
           - name: crm
             sink_type: rest_api
             config: {mode: upsert, primary_key: [id]}
-        """),
+        """, since="0.2.0"),
     "FLOE-E212": _x(
         "Modes upsert, update and mirror send rows by key: which rows were added, changed or "
         "deleted since the last sync is decided by `config.primary_key`, the destination "
@@ -404,7 +404,7 @@ EXPLANATIONS: dict[str, Explanation] = {
         config:
           mode: upsert
           primary_key: [customer_id]
-        """),
+        """, since="0.2.0"),
     "FLOE-E301": _x(
         "A Jinja template in a value cannot be parsed or fails when rendered.",
         "owner: \"{{ env_var('OWNER' }}\"", "owner: \"{{ env_var('OWNER') }}\""),
