@@ -19,21 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sink_child import TABLE, run_floe
-
-
-def write_artifact(work: Path, url: str, table: str, batch: int) -> tuple[Path, Path]:
-    secrets = work / f"secrets-{table}"
-    (secrets / "db").mkdir(parents=True, exist_ok=True)
-    (secrets / "db" / "url").write_text(url)
-    artifact = work / f"artifact-{table}.json"
-    artifact.write_text(json.dumps({
-        "schema_version": "1.0.0", "compiler_version": "bench",
-        "product": {"name": "bench", "version": "1.0.0"},
-        "destinations": [{"name": "out", "sink_type": "sql_database",
-                          "connection_secret_ref": "db", "source_table": TABLE,
-                          "batch_size": batch, "config": {"table": table}}]}))
-    return artifact, secrets
+from sink_child import run_floe, write_artifact
 
 
 def bench_job() -> Any:

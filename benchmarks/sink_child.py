@@ -71,11 +71,9 @@ def read_all(work: Path) -> pa.Table:
     return catalog(work).load_table(TABLE).scan().to_arrow()
 
 
-def run_floe(work: Path, rows: int, url: str, table: str, batch: int) -> None:
-    from floe_compiler.runner.artifact import read_artifact
-    from floe_compiler.runner.catalog import catalog_config
-    from floe_compiler.runner.run import RunOptions, run_artifact
-
+def write_artifact(work: Path, url: str, table: str, batch: int) -> tuple[Path, Path]:
+    """A compiled artifact with one sql_database destination `out` into `table`, and the
+    secrets directory holding its `url`."""
     secrets = work / f"secrets-{table}"
     (secrets / "db").mkdir(parents=True, exist_ok=True)
     (secrets / "db" / "url").write_text(url)
@@ -86,6 +84,15 @@ def run_floe(work: Path, rows: int, url: str, table: str, batch: int) -> None:
         "destinations": [{"name": "out", "sink_type": "sql_database",
                           "connection_secret_ref": "db", "source_table": TABLE,
                           "batch_size": batch, "config": {"table": table}}]}))
+    return artifact, secrets
+
+
+def run_floe(work: Path, rows: int, url: str, table: str, batch: int) -> None:
+    from floe_compiler.runner.artifact import read_artifact
+    from floe_compiler.runner.catalog import catalog_config
+    from floe_compiler.runner.run import RunOptions, run_artifact
+
+    artifact, secrets = write_artifact(work, url, table, batch)
     config = catalog_config(f"sqlite:///{work}/catalog.db", str(work / "warehouse"))
     report = run_artifact(read_artifact(artifact), ["out"],
                           RunOptions(catalog=config, secrets_root=secrets))

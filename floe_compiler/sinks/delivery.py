@@ -144,6 +144,16 @@ def plan(data: pa.Table, context: WriteContext, chunk_rows: int | None,
     return Plan(planned, digest.hexdigest(), context.key(digest.hexdigest()), data.num_rows)
 
 
+def predicted(data: pa.Table, kwargs: Mapping[str, Any],
+              encode: Callable[[pa.Table], Body]) -> EgressOutcome:
+    """What a write of `data` with these `write` keyword arguments would report as checksum,
+    key and bytes, sending nothing (a connector's `predict`, for `floe run --dry-run`)."""
+    planned = plan(data, WriteContext.from_kwargs(kwargs), kwargs.get("batch_size"), encode)
+    return EgressOutcome(success=True, checksum=planned.checksum,
+                         idempotency_key=planned.idempotency_key,
+                         bytes_transmitted=planned.bytes, status="planned")
+
+
 def deliver(data: pa.Table, context: WriteContext, chunk_rows: int | None,
             encode: Callable[[pa.Table], Body], send: Callable[[Chunk], Sent]) -> EgressOutcome:
     """Send each chunk in order through `send`; stop at the first that fails."""

@@ -39,7 +39,6 @@ from floe_compiler.sinks.delivery import (
     Sent,
     WriteContext,
     deliver,
-    plan,
 )
 from floe_compiler.sinks.modes import INSERT, UPDATE, UPSERT
 from floe_compiler.sinks.payload import (
@@ -162,11 +161,9 @@ class RestApiConnector(SinkConnector):
 
     def predict(self, data: pa.Table, **kwargs: Any) -> EgressResult:
         """The checksum, key and bytes a write of `data` would report, without sending."""
-        context = WriteContext.from_kwargs(kwargs)
-        planned = plan(data, context, kwargs.get("batch_size"), encode_json)
-        return EgressOutcome(success=True, checksum=planned.checksum,
-                             idempotency_key=planned.idempotency_key,
-                             bytes_transmitted=planned.bytes, status="planned")
+        from floe_compiler.sinks.delivery import predicted
+
+        return predicted(data, kwargs, encode_json)
 
 
 def attempts_unanswered(attempts: Attempts) -> bool:

@@ -143,10 +143,7 @@ class AdbcWriter:
         """Claim the key and write the rows in one transaction; False if already delivered."""
         connection = self.connection()
         with connection.cursor() as cursor:
-            cursor.execute(ledger.claim_sql(self.dialect, self.ledger_schema,
-                                            self.ledger_table), row.params())
-            if not cursor.fetchall():
-                connection.rollback()
+            if not self._claim(cursor, row):
                 return False
             if chunk.rows:
                 if self._append_schema is not None:
@@ -158,16 +155,23 @@ class AdbcWriter:
         connection.commit()
         return True
 
+    def _claim(self, cursor: Any, row: ledger.LedgerRow) -> bool:
+        """Insert the batch's key into the ledger, in the open transaction; False (and the
+        transaction rolled back) if it is there already: the batch was delivered."""
+        cursor.execute(ledger.claim_sql(self.dialect, self.ledger_schema, self.ledger_table),
+                       row.params())
+        if cursor.fetchall():
+            return True
+        self.connection().rollback()
+        return False
+
     def delete(self, chunk: Chunk, row: ledger.LedgerRow) -> bool:
         """Claim the key and delete the chunk's keys in one transaction (mirror mode)."""
         connection = self.connection()
         with connection.cursor() as cursor:
             cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
                                              self.ledger_table))
-            cursor.execute(ledger.claim_sql(self.dialect, self.ledger_schema,
-                                            self.ledger_table), row.params())
-            if not cursor.fetchall():
-                connection.rollback()
+            if not self._claim(cursor, row):
                 return False
             if chunk.rows:
                 stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"

@@ -184,13 +184,9 @@ class SqlDatabaseConnector(SinkConnector):
 
     def predict(self, data: pa.Table, **kwargs: Any) -> EgressResult:
         """The checksum and key a write of `data` would report, without connecting."""
-        from floe_compiler.sinks.delivery import plan
+        from floe_compiler.sinks.delivery import predicted
 
-        context = WriteContext.from_kwargs(kwargs)
-        planned = plan(data, context, kwargs.get("batch_size"), arrow_ipc)
-        return EgressOutcome(success=True, checksum=planned.checksum,
-                             idempotency_key=planned.idempotency_key,
-                             bytes_transmitted=planned.bytes, status="planned")
+        return predicted(data, kwargs, arrow_ipc)
 
 
 def column_ddl(dialect: str, table: str, schema: pa.Schema, primary_key: list[str]) -> str:
