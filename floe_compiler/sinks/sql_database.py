@@ -19,6 +19,7 @@ The checksum of a chunk is the sha256 of its canonical Arrow IPC serialisation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -146,18 +147,8 @@ class SqlDatabaseConnector(SinkConnector):
             return EgressOutcome(success=False, status=FAILED, errors=[
                 f"{data.num_rows} rows failed", f"table {sink.target}: {exc}"])
 
-        def send(chunk: Chunk) -> Sent:
-            attempts = Attempts()
-            row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
-                            context.snapshot_id, context.batch_ordinal, chunk.rows,
-                            chunk.checksum)
-            written = _retrying(sink, lambda: sink.writer.write(chunk, row), context, attempts)
-            # Found in the ledger on a retry: an earlier attempt of this write committed
-            # it (its COMMIT reply was lost), so this run delivered it.
-            skipped = not written and attempts.count == 1
-            return Sent(skipped=skipped, attempts=attempts.count, retries=attempts.failures)
-
-        return deliver(data, context, sink.batch_size, arrow_ipc, send)
+        return deliver(data, context, sink.batch_size, arrow_ipc,
+                       _ledgered(sink, context, sink.writer.write))
 
     def delete(self, sink: Any, keys: pa.Table, **kwargs: Any) -> EgressResult:
         """Delete the rows whose primary key is in `keys` (one column per key column).
@@ -168,16 +159,8 @@ class SqlDatabaseConnector(SinkConnector):
             raise TypeError("sql_database.delete needs the sink from create_sink()")
         context = WriteContext.from_kwargs(kwargs)
 
-        def send(chunk: Chunk) -> Sent:
-            attempts = Attempts()
-            row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
-                            context.snapshot_id, context.batch_ordinal, chunk.rows,
-                            chunk.checksum)
-            deleted = _retrying(sink, lambda: sink.writer.delete(chunk, row), context, attempts)
-            return Sent(skipped=not deleted and attempts.count == 1, attempts=attempts.count,
-                        retries=attempts.failures)
-
-        return deliver(keys, context, sink.batch_size, arrow_ipc, send)
+        return deliver(keys, context, sink.batch_size, arrow_ipc,
+                       _ledgered(sink, context, sink.writer.delete))
 
     def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
         return dict(catalog_config)
@@ -266,6 +249,23 @@ def _required_str(settings: dict[str, Any], key: str, what: str, strip: bool = T
     if not isinstance(value, str) or (strip and not value.strip()):
         raise SinkConfigurationError(f"sql_database needs '{key}' ({what})")
     return value
+
+
+def _ledgered(sink: SqlSink, context: WriteContext,
+              action: Callable[[Chunk, LedgerRow], bool]) -> Callable[[Chunk], Sent]:
+    """Send a chunk through `action` (write or delete), which claims its ledger row in the
+    same transaction and returns False if the key was there already."""
+    def send(chunk: Chunk) -> Sent:
+        attempts = Attempts()
+        row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
+                        context.snapshot_id, context.batch_ordinal, chunk.rows, chunk.checksum)
+        done = _retrying(sink, lambda: action(chunk, row), context, attempts)
+        # Found in the ledger on a retry: an earlier attempt committed it (its COMMIT
+        # reply was lost), so this run delivered it; found at once: an earlier run did.
+        return Sent(skipped=not done and attempts.count == 1, attempts=attempts.count,
+                    retries=attempts.failures)
+
+    return send
 
 
 def _retrying(sink: SqlSink, action: Any, context: WriteContext, attempts: Attempts) -> Any:
