@@ -78,6 +78,7 @@ def project_spec(transforms: int, destinations: int, seed: int = 6) -> str:
             "    config:",
             "      object: Contact",
             "      mode: upsert",
+            "      primary_key: [External_Id__c]",
             "      retry: {max_attempts: 3}",
             "    field_mapping:",
             "      customer_id: External_Id__c",
