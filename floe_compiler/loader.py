@@ -35,6 +35,9 @@ from ruamel.yaml.events import (
 
 from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
+from floe_compiler.positions import Path_ as Path_
+from floe_compiler.positions import Position as Position
+from floe_compiler.positions import Positions
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import (
     CORE,
@@ -56,8 +59,6 @@ MAX_DEPTH = 100
 ALIAS_NODE_FLOOR = 10_000
 ALIAS_NODES_PER_NODE = 2
 
-Path_ = tuple[str | int, ...]
-Position = tuple[int, int]  # 1-based line, column
 Span = tuple[Position, Position]  # start, end (exclusive)
 
 _SEQ_TAG, _MAP_TAG = CORE + "seq", CORE + "map"
@@ -70,8 +71,8 @@ class Located:
     file: str
     text: str
     data: Any = None
-    values: dict[Path_, Position] = field(default_factory=dict)
-    keys: dict[Path_, Position] = field(default_factory=dict)
+    values: Positions = field(default_factory=Positions)  # of each node
+    keys: Positions = field(default_factory=Positions)  # of each mapping key
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templated: list[Path_] = field(default_factory=list)  # string values holding Jinja
     # Keys written as plain numbers, booleans or null: floe-core reads them so, not as text.
@@ -106,12 +107,11 @@ class Located:
     def key_at(self, path: Path_) -> Position:
         """Position of the key naming `path` (falls back to the value position)."""
         while path:
-            if path in self.keys:
-                return self.keys[path]
-            if path in self.values:
-                return self.values[path]
+            found = self.keys.get(path) or self.values.get(path)
+            if found is not None:
+                return found
             path = path[:-1]
-        return self.values.get((), (1, 1))
+        return self.values.get(()) or (1, 1)
 
     def display_text(self) -> str:
         """`text` with every literal credential masked, for snippets in any output."""
@@ -130,10 +130,14 @@ class Located:
         return "".join(lines)
 
 
-def _nearest(table: dict[Path_, Position], path: Path_) -> Position:
-    while path and path not in table:
+def _nearest(table: Positions, path: Path_) -> Position:
+    while True:
+        found = table.get(path)
+        if found is not None:
+            return found
+        if not path:
+            return 1, 1
         path = path[:-1]
-    return table.get(path, (1, 1))
 
 
 def read_source(path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Located:
@@ -238,9 +242,13 @@ def _start(event: Any) -> Position:
     return mark.line + 1, mark.column + 1
 
 
-def _end(event: Any) -> Position:
-    mark = event.end_mark
-    return mark.line + 1, mark.column + 1
+def _position(mark: Any) -> Position:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _path(top: _Frame | None, part: Any) -> Path_:
+    """The path of a node, from its parent's frame and its key or index."""
+    return () if top is None else (*top.path, part)
 
 
 def _short_tag(tag: str) -> str:
@@ -264,14 +272,20 @@ class _Frame:
     credentials are found and masked, but their value is then dropped (at the `drop` frame).
     """
 
-    __slots__ = ("depth", "drop", "key", "key_lines", "kind", "merge", "merged", "path",
-                 "result", "shadow", "skip_value", "start", "weak")
+    __slots__ = ("depth", "drop", "key", "key_lines", "keys", "kind", "merge", "merged",
+                 "path", "result", "shadow", "skip_value", "start", "values", "weak")
 
     def __init__(self, kind: int, path: Path_, start: Position, *, weak: bool = False,
-                 shadow: bool = False, drop: bool = False) -> None:
+                 shadow: bool = False, drop: bool = False, values: Any = None,
+                 keys: dict[Any, int] | None = None) -> None:
         self.kind = kind
         self.path = path
         self.start = start
+        # Where the children's positions go (packed, positions.py): the mapping's own
+        # stores, or for a merge source the stores of the mapping it merges into.
+        # Children (dict or array); a frame whose positions are not kept gets its own.
+        self.values: Any = ([] if kind == _SEQ else {}) if values is None else values
+        self.keys: dict[Any, int] = {} if keys is None else keys
         self.weak = weak or shadow
         self.shadow = shadow
         self.drop = drop
@@ -290,7 +304,6 @@ class _Builder:
     def __init__(self, doc: Located) -> None:
         self.doc = doc
         self.file = doc.file
-        self.values = doc.values
         self.spans = doc.secret_spans
         self.stack: list[_Frame] = []
         self.documents = 0
@@ -303,7 +316,7 @@ class _Builder:
         self.open_anchors: list[tuple[str, int, int]] = []  # name, start in record, depth
         self.anchors: dict[str, list[Any]] = {}
         self.depth = 0  # open collections, skipped and replayed ones included
-        self.last_end: Position = (1, 1)
+        self.last_end: Any = None  # the end mark of the last scalar
         # Plain scalars YAML 1.1 and 1.2 read differently: (text, 1.1 value, where, path),
         # reported once the whole file is read and its secrets are known.
         self.two_readings: list[tuple[str, Any, Position, Path_]] = []
@@ -412,38 +425,44 @@ class _Builder:
     def _scalar(self, event: Any) -> None:
         stack = self.stack
         top = stack[-1] if stack else None
-        mark = event.end_mark
-        self.last_end = (mark.line + 1, mark.column + 1)
+        self.last_end = event.end_mark
         mark = event.start_mark
-        position = (mark.line + 1, mark.column + 1)
+        line, column = mark.line + 1, mark.column + 1
+        packed = line << 32 | column
         if top is None:
-            path: Path_ = ()
+            part: str | int | None = None
         elif top.kind == _MAP:
-            key = top.key
-            if key is None:
-                self._key(top, event, position)
+            part = top.key
+            if part is None:
+                self._key(top, event, (line, column))
                 return
             if top.skip_value:
-                if key and is_credential_key(key):  # a duplicate: still never shown
-                    self.spans.append((position, self.last_end))
+                if part and is_credential_key(part):  # a duplicate: still never shown
+                    self.spans.append(((line, column), _position(self.last_end)))
                 top.key, top.skip_value = None, False
                 return
             if top.merge:
-                self._bad_merge(position)
+                self._bad_merge((line, column))
                 return
-            path = (*top.path, key)
         elif top.kind == _SEQ:
-            path = (*top.path, len(top.result))
+            part = len(top.result)
         elif top.kind == _SKIP:
             return
         else:
-            self._bad_merge(position)
+            self._bad_merge((line, column))
             return
-        self._count()
-        if top is not None and top.weak:
-            self.values.setdefault(path, position)
+        if self.replaying:
+            self._count()
         else:
-            self.values[path] = position
+            self.nodes += 1  # _count, inlined: this runs for every scalar
+        if top is None:
+            self.doc.values.root = packed
+        elif top.kind == _SEQ:
+            top.values.append(packed)
+        elif top.weak:
+            top.values.setdefault(part, packed)
+        else:
+            top.values[part] = packed
         if event.ctag is None and event.implicit[0]:
             text = event.value
             if text and text[0] in NUMBER_FIRST:
@@ -452,13 +471,16 @@ class _Builder:
                 value = PLAIN_WORDS.get(text, text) if text else None  # resolve_plain, inlined
                 maybe_two = text in YAML11_WORDS
             if maybe_two and not self.replaying:  # an alias: reported at its anchor
-                self.two_readings.append((text, value, position, path))
+                self.two_readings.append((text, value, (line, column), _path(top, part)))
         else:
-            value = self._tagged_value(event, position)
+            value = self._tagged_value(event, (line, column))
         if type(value) is str and ("{{" in value or "{%" in value) \
                 and (top is None or not top.shadow):
-            self.doc.templated.append(path)
-        self._attach(value, position, self.last_end)
+            self.doc.templated.append(_path(top, part))
+        if top is not None and top.kind == _SEQ:
+            top.result.append(value)  # _attach, inlined for the commonest case
+        else:
+            self._attach(value, (line, column), self.last_end)
 
     def _tagged_value(self, event: Any, position: Position) -> Any:
         tag = event.ctag
@@ -499,13 +521,13 @@ class _Builder:
             frame.skip_value = True
             return
         frame.key_lines[key] = position[0]
-        child = (*frame.path, key)
         if tag is None and event.implicit[0] and not isinstance(resolve_plain(key), str):
-            self.doc.typed_keys[child] = resolve_plain(key)
+            self.doc.typed_keys[(*frame.path, key)] = resolve_plain(key)
+        packed = position[0] << 32 | position[1]
         if frame.weak:
-            self.doc.keys.setdefault(child, position)
+            frame.keys.setdefault(key, packed)
         else:
-            self.doc.keys[child] = position
+            frame.keys[key] = packed
 
     def _reject_key(self, line: int, col: int) -> None:
         self.doc.diagnostics.append(diagnostic(
@@ -539,27 +561,37 @@ class _Builder:
         if top is not None and (top.merge or top.kind == _MERGES):
             # A merge source: its keys land in the enclosing mapping, without overriding it.
             if is_map:
-                self.stack.append(_Frame(_MAP, top.path, position, weak=True, shadow=top.shadow))
+                self.stack.append(_Frame(_MAP, top.path, position, weak=True, shadow=top.shadow,
+                                         values=top.values, keys=top.keys))
             elif top.kind == _MAP:
                 self.stack.append(_Frame(_MERGES, top.path, position, weak=True,
-                                         shadow=top.shadow))
+                                         shadow=top.shadow, values=top.values, keys=top.keys))
             else:
                 self._bad_merge(position)
                 self.stack.append(_Frame(_SEQ, top.path, position, shadow=True, drop=True))
             return
+        packed = position[0] << 32 | position[1]
+        weak = top is not None and top.weak
         if top is None:
             path: Path_ = ()
             self.doc.mapping = is_map
+            self.doc.values.root = packed
         elif top.kind == _MAP:
             path = (*top.path, top.key)  # type: ignore[arg-type]
+            if weak:
+                top.values.setdefault(top.key, packed)
+            else:
+                top.values[top.key] = packed
         else:
             path = (*top.path, len(top.result))
-        if top is not None and top.weak:
-            self.values.setdefault(path, position)
-        else:
-            self.values[path] = position
-        self.stack.append(_Frame(kind, path, position, weak=top is not None and top.weak,
-                                 shadow=top is not None and top.shadow))
+            top.values.append(packed)
+        positions = self.doc.values
+        values = positions.mapping(path, replace=not weak) if is_map \
+            else positions.sequence(path, replace=not weak)
+        keys = self.doc.keys.mapping(path, replace=not weak) if is_map else None
+        self.stack.append(_Frame(kind, path, position, weak=weak,
+                                 shadow=top is not None and top.shadow, values=values,
+                                 keys=keys))
 
     def _end_collection(self) -> None:
         frame = self.stack.pop()
@@ -587,8 +619,9 @@ class _Builder:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _attach(self, value: Any, start: Position, end: Position) -> None:
-        """Hand a finished node to the collection that holds it."""
+    def _attach(self, value: Any, start: Position, end: Any) -> None:
+        """Hand a finished node to the collection that holds it (`end`: the parser's
+        mark where it ends, made a position only for a credential)."""
         if not self.stack:
             if self.doc.data is None:
                 self.doc.data = value
@@ -605,7 +638,7 @@ class _Builder:
             top.result[key] = value
             secrets = set(literal_secrets(value)) if is_credential_key(key) else set()
             if secrets:
-                self.spans.append((start, end))
+                self.spans.append((start, _position(end)))
                 self.doc.secret_values.update(secrets)
         top.key = None
         top.merge = False

@@ -334,6 +334,19 @@ def test_explicit_keys_win_over_merged_ones_in_data_and_positions() -> None:
     assert doc.value_at(("use", "y")) == (1, 20)
 
 
+def test_a_duplicate_key_holding_a_collection_keeps_the_first_and_loads_the_rest() -> None:
+    text = ("dup:\n  k: [1, 2]\n  k: [3]\n  m: {a: 1}\n  m: {a: 2, b: 3}\n"
+            "seq:\n  - {a: 1}\n  - [x, y]\n")
+    doc = load_text(text, "x.yaml")
+    assert [(d.code, d.line) for d in doc.diagnostics] == [("FLOE-E006", 3), ("FLOE-E006", 5)]
+    assert doc.data == {"dup": {"k": [1, 2], "m": {"a": 1}}, "seq": [{"a": 1}, ["x", "y"]]}
+    # The dropped values never move the positions of the values kept.
+    assert doc.value_at(("dup", "k", 1)) == (2, 10)
+    assert doc.value_at(("dup", "m", "a")) == (4, 10)
+    assert doc.key_at(("dup", "m", "b")) == (4, 3)  # no such key: its parent's
+    assert doc.value_at(("seq", 1, 1)) == (8, 9)
+
+
 @pytest.mark.parametrize(("plain", "value", "codes"), [
     ("_", "_", []), ("0b_", "0b_", []), ("._", "._", []), ("-_", "-_", []),
     ("9" * 5000, "9" * 5000, []), ("0x" + "f" * 5000, "0x" + "f" * 5000, []),
