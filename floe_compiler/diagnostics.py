@@ -204,7 +204,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str, str, str]:
     """A total order: diagnostics are collected through sets, so any tie left here would
     come out in hash order and the same run could print differently twice."""
-    return (d.file, d.line, d.column, d.code, d.severity.value, d.message, d.hint)
+    return (d.file, d.line, d.column, d.code, d.severity, d.message, d.hint)  # a StrEnum
 
 
 class FloeError(Exception):

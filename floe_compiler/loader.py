@@ -97,8 +97,8 @@ class Located:
         return hashlib.sha256(self.raw).hexdigest()
 
     def is_secret(self, value: Any) -> bool:
-        return not isinstance(value, dict | list) and value is not None \
-            and str(value) in self.secret_values
+        return bool(self.secret_values) and not isinstance(value, dict | list) \
+            and value is not None and str(value) in self.secret_values
 
     def value_at(self, path: Path_) -> Position:
         """Position of the value at `path`, or of its nearest located ancestor."""

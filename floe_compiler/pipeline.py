@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,11 +226,19 @@ def check_source(source: Source, options: Options, expect: Kind | None = None) -
 class Outcome:
     report: Report
     artifact: CompiledArtifacts | None  # compile only, and only without errors
-    errors: list[FloeError]  # the report's errors as exceptions, for library users
     # Each source, checked, and the manifest each floe.yaml was checked with (None when
     # there was none, or the source is no floe.yaml): what a language server completes from.
     files: list[CheckedFile] = field(default_factory=list)
     manifests: list[CheckedFile | None] = field(default_factory=list)
+    # The exceptions the cross-file checks raised, by the diagnostic the report holds.
+    raised: Mapping[Diagnostic, FloeError] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def errors(self) -> list[FloeError]:
+        """The report's errors as exceptions, for library users (made when first asked
+        for: the CLI never is, and a file can hold 300,000 errors)."""
+        return [self.raised.get(d) or error_for(d) for d in self.report.diagnostics
+                if d.severity is Severity.ERROR]
 
 
 Compiled = Outcome  # its name before `run` was the one way in
@@ -282,10 +291,8 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
         pairs.append((spec, found))
     report = finish([*files, *manifests.loaded], options, extra=[e.diagnostic for e in raised])
     by_diag = {e.diagnostic.escalated() if options.strict else e.diagnostic: e for e in raised}
-    errors = [by_diag.get(d) or error_for(d) for d in report.diagnostics
-              if d.severity is Severity.ERROR]
     artifact = None
-    if emit and not errors and len(pairs) == 1:
+    if emit and report.exit_code == 0 and len(pairs) == 1:
         spec, found = pairs[0]
         from floe_compiler.models.manifest import PlatformManifest
         from floe_compiler.models.spec import FloeSpec
@@ -296,7 +303,7 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
 
             artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at,
                                       installed)
-    return Outcome(report, artifact, errors, files, paired)
+    return Outcome(report, artifact, files, paired, by_diag)
 
 
 class _Manifests:
