@@ -67,9 +67,8 @@ def test_the_artifact_records_the_connector_of_each_type(run: Run, write: Write,
     assert read_artifact(out).destinations[1].sink_type == "sql_databse"  # the runner reads it
 
 
-def test_a_plugin_serves_its_type(run: Run, write: Write, tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """An installed `floe.sinks` plugin (a real distribution on sys.path) serves hubspot."""
+def install_hubspot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "") -> None:
+    """An installed `floe.sinks` plugin (a real distribution on sys.path) serving hubspot."""
     site = tmp_path / "site"
     (site / "floe_hubspot-2.0.dist-info").mkdir(parents=True)
     (site / "floe_hubspot-2.0.dist-info" / "METADATA").write_text(
@@ -79,11 +78,17 @@ def test_a_plugin_serves_its_type(run: Run, write: Write, tmp_path: Path,
     (site / "floe_hubspot.py").write_text(
         "from floe_compiler.sinks import SinkConnector\n"
         "class HubSpot(SinkConnector):\n"
+        + extra +
         "    def list_available_sinks(self): return ['hubspot']\n"
         "    def create_sink(self, config): return config\n"
         "    def write(self, sink, data, **kwargs): raise NotImplementedError\n"
         "    def get_source_config(self, catalog_config): return catalog_config\n")
     monkeypatch.syspath_prepend(str(site))
+
+
+def test_a_plugin_serves_its_type(run: Run, write: Write, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    install_hubspot(tmp_path, monkeypatch)
     write("manifest.yaml", VALID_MANIFEST)
     spec = write("floe.yaml", VALID_SPEC + DESTINATIONS.format(crm="hubspot"))
     out = tmp_path / "a.json"
@@ -91,6 +96,26 @@ def test_a_plugin_serves_its_type(run: Run, write: Write, tmp_path: Path,
     assert result.exit_code == 0, result.output
     served = json.loads(out.read_text())["sink_connectors"]["hubspot"]
     assert (served["distribution"], served["version"]) == ("floe-hubspot", "2.0")
+
+
+@pytest.mark.parametrize(("declared", "mode", "found"), [
+    ("    sync_modes = ('insert', 'upsert')\n", "upsert", []),
+    ("    sync_modes = ('insert', 'upsert')\n", "mirror",
+     ["cannot sync in mode mirror (it cannot delete); it serves insert, upsert"]),
+    ("", "upsert", ["cannot sync in mode upsert; it serves insert"]),  # declares nothing
+])
+def test_a_plugins_sync_modes_are_checked_where_the_mode_is_written(
+        run: Run, write: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        declared: str, mode: str, found: list[str]) -> None:
+    install_hubspot(tmp_path, monkeypatch, declared)
+    monkeypatch.delitem(sys.modules, "floe_hubspot", raising=False)  # another test's
+    spec = write("floe.yaml", VALID_SPEC + DESTINATIONS.format(crm="hubspot")
+                 + f"    config: {{mode: {mode}, primary_key: [id]}}\n")
+    result = run("validate", spec, "--format", "json")
+    assert [(d["code"], d["line"], d["column"], d["message"])
+            for d in result.json()["diagnostics"]] == \
+        [("FLOE-E211", 20, 20, f"destination 'crm': sink type 'hubspot' {words}")
+         for words in found]
 
 
 def test_a_type_not_approved_is_reported_once(run: Run, write: Write) -> None:
@@ -110,6 +135,20 @@ def test_files_without_destinations_do_not_look_for_connectors(write: Write) -> 
                              capture_output=True, text=True, check=True
                              ).stdout.splitlines()[-1] for path in (plain, with_sinks)]
     assert looked == ["False", "True"]
+
+
+def test_checking_a_keyed_mode_does_not_import_the_runner(write: Write) -> None:
+    """Whether a `webhook` can upsert is asked of the connectors `floe validate` already
+    knows of: floe's built-ins (SQLAlchemy, Arrow, httpx) stay unimported (~0.5 s)."""
+    probe = ("import sys\nfrom floe_compiler.cli import cli\n"
+             "try:\n    cli(['validate', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
+             "print(sorted({'sqlalchemy', 'pyarrow', 'httpx'} & set(sys.modules)))\n")
+    spec = write("floe.yaml", VALID_SPEC + DESTINATIONS.format(crm="webhook")
+                 + "    config: {mode: upsert, primary_key: [id]}\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(spec)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    assert "FLOE-W210" in done.stdout  # the type is checked, and served by none
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize(("version", "extra", "refused"), [
