@@ -37,7 +37,7 @@ from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.positions import Path_ as Path_
 from floe_compiler.positions import Position as Position
-from floe_compiler.positions import Positions
+from floe_compiler.positions import Positions, pack
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import (
     CORE,
@@ -281,9 +281,10 @@ class _Frame:
         self.kind = kind
         self.path = path
         self.start = start
-        # Where the children's positions go (packed, positions.py): the mapping's own
-        # stores, or for a merge source the stores of the mapping it merges into.
-        # Children (dict or array); a frame whose positions are not kept gets its own.
+        # Where the children's positions go (packed, positions.py): a dict by key or an
+        # array by index, kept in `Located.values`/`.keys`; for a merge source, the stores
+        # of the mapping it merges into. A frame whose positions are not kept (a dropped
+        # value) gets stores of its own.
         self.values: Any = ([] if kind == _SEQ else {}) if values is None else values
         self.keys: dict[Any, int] = {} if keys is None else keys
         self.weak = weak or shadow
@@ -428,7 +429,7 @@ class _Builder:
         self.last_end = event.end_mark
         mark = event.start_mark
         line, column = mark.line + 1, mark.column + 1
-        packed = line << 32 | column
+        packed = pack(line, column)
         if top is None:
             part: str | int | None = None
         elif top.kind == _MAP:
@@ -523,7 +524,7 @@ class _Builder:
         frame.key_lines[key] = position[0]
         if tag is None and event.implicit[0] and not isinstance(resolve_plain(key), str):
             self.doc.typed_keys[(*frame.path, key)] = resolve_plain(key)
-        packed = position[0] << 32 | position[1]
+        packed = pack(*position)
         if frame.weak:
             frame.keys.setdefault(key, packed)
         else:
@@ -570,7 +571,7 @@ class _Builder:
                 self._bad_merge(position)
                 self.stack.append(_Frame(_SEQ, top.path, position, shadow=True, drop=True))
             return
-        packed = position[0] << 32 | position[1]
+        packed = pack(*position)
         weak = top is not None and top.weak
         if top is None:
             path: Path_ = ()
