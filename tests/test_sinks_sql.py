@@ -289,3 +289,28 @@ def test_the_sqlalchemy_path_is_exactly_once_too(tmp_path: Path) -> None:
     assert rows(url, "t") == [(f"C{i:03d}", 100.0 + i, i) for i in range(5)]
     [entry] = read_table(url, "_floe_deliveries")
     assert (entry["idempotency_key"], entry["row_count"]) == (first.idempotency_key, 5)
+
+
+# --- PostgreSQL parses COPY data while the driver encodes the next record batch ---------
+
+
+@pytest.mark.parametrize("mode", ["insert", "upsert"])
+def test_a_batch_larger_than_one_ingest_record_batch_arrives_whole_and_once(
+        mode: str, database: tuple[str, str]) -> None:
+    from floe_compiler.sinks.sql_adbc import STREAM_BATCH_BYTES, streamed
+
+    url, table = database
+    data = customers(count=60_000)  # ~1.6 MB of Arrow: two or more record batches
+    pieces = streamed(data).to_batches()
+    assert len(pieces) >= 2
+    assert all(piece.nbytes <= STREAM_BATCH_BYTES * 1.1 for piece in pieces)
+    assert pa.Table.from_batches(pieces).equals(data)
+    config = {"url": url, "table": table, "mode": mode, "primary_key": ["customer_id"]}
+    first = write(config, data)
+    again = write(config, data)
+    assert (first.status, first.rows_delivered) == ("delivered", 60_000), first.errors
+    assert (again.status, again.rows_skipped) == ("skipped", 60_000)
+    assert first.checksum == hashlib.sha256(arrow_ipc(data)).hexdigest()
+    assert rows(url, table) == sorted(zip(data.column("customer_id").to_pylist(),
+                                          data.column("ltv_usd").to_pylist(),
+                                          data.column("orders").to_pylist(), strict=True))

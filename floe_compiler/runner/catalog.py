@@ -70,7 +70,8 @@ def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None,
     `scan().to_arrow_batch_reader()` (pyiceberg 0.12) submits every data file to a
     thread pool at once and keeps each file's batches until they are consumed, so
     behind a slow sink the whole table piles up in memory. Reading file by file
-    bounds memory by the largest data file (plus the batch being sent). A data file
+    bounds memory by the largest data file (plus the batch being sent and the one read
+    ahead, `runner/read_ahead.py`). A data file
     wholly outside `rows` is not read when its record count is its row count (no
     delete files apply to it).
     """

@@ -3,7 +3,9 @@ batches and write them through the destination's sink connector.
 
 Per destination: resolve the connector (entry points) and the secret, open the
 catalog the connector asks for, pin the current snapshot, stream batches of
-`batch_size` rows, rename columns by `field_mapping`, write each batch. The first
+`batch_size` rows, rename columns by `field_mapping`, write each batch. The next batch
+is read and decoded in a background thread while the current one is written
+(`runner/read_ahead.py`); batches are still written one at a time, in order. The first
 batch that fails stops that destination; the report then counts every row that was
 not delivered. Idempotency keys derive from the snapshot, so rerunning after a
 failure resends the same batches under the same keys (and a SQL sink skips those its
@@ -28,7 +30,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ from floe_compiler.runner import sync
 from floe_compiler.runner.artifact import Artifact, ArtifactError, Destination
 from floe_compiler.runner.catalog import CatalogError, display_uri, open_catalog, read_batches
 from floe_compiler.runner.diff import DiffError
+from floe_compiler.runner.read_ahead import read_ahead
 from floe_compiler.runner.rejects import DEFAULT_REJECTS_DIR, Isolation, isolate, write_rejects
 from floe_compiler.runner.secrets import Secret, SecretError, read_secret
 from floe_compiler.runner.sync_state import DEFAULT_STATE_URL, StateError, StateStore
@@ -341,6 +344,7 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
     report.first_row = rows[0] if rows else 0
     first_ordinal = part.ordinals.start if part is not None else 0
     plan: sync.SyncPlan | None = None
+    ahead: Generator[pa.Table, None, None] | None = None
     if store is not None:  # never with `part`: a diff needs the whole snapshot
         read = pa.Table.from_batches(list(reader), schema=getattr(reader, "schema", None))
         plan = sync.plan(destination, read, str(table.schema()), store, options.full_refresh)
@@ -351,12 +355,13 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
         batches: Iterator[pa.Table] = (plan.to_send.slice(start, batch_size) for start in starts)
         mapping = None  # the plan's rows are mapped already
     else:
-        batches = rebatch(reader, batch_size)
+        batches = ahead = read_ahead(rebatch(reader, batch_size))
     progress.start(destination.name, report.rows_planned if plan is not None
                    else _total_rows(snapshot) if part is None else None)
-    # Batches are written from one worker thread: signal handlers run only in the main
-    # thread, which then just waits; a driver (ADBC) that traps SIGINT during its calls
-    # in the main thread never sees it, and the batch in flight finishes or rolls back.
+    # Batches are read one ahead in their own thread (`read_ahead`) and written from one
+    # worker thread: signal handlers run only in the main thread, which then just waits;
+    # a driver (ADBC) that traps SIGINT during its calls in the main thread never sees
+    # it, and the batch in flight finishes or rolls back.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
     position = 0  # rows of this run's batches before the current one
     failed = False
@@ -407,6 +412,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
             if not report.delete_errors:
                 store.set_meta(destination.name, plan.meta)
     finally:
+        if ahead is not None:
+            ahead.close()  # stops and joins the reading thread
         writer.shutdown()
         progress.finish()
 

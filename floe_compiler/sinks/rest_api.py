@@ -22,16 +22,14 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pyarrow as pa
 
 from floe_compiler import __version__
 from floe_compiler.credentials import mask_values
 from floe_compiler.sinks.base import EgressResult, SinkConfig, SinkConfigurationError, SinkConnector
-from floe_compiler.sinks.deadline import DeadlineTransport
 from floe_compiler.sinks.delivery import (
     Chunk,
     DeliveryError,
@@ -48,6 +46,13 @@ from floe_compiler.sinks.payload import (
     row_span,
 )
 from floe_compiler.sinks.retry import Attempts, RetriesExhausted, RetryPolicy, TransientError
+
+# httpx is imported when a sink is created: `floe run` loads every connector to choose
+# one, and a run to a database never needs it (~0.1 s of start-up).
+if TYPE_CHECKING:
+    import httpx
+
+    from floe_compiler.sinks.deadline import DeadlineTransport
 
 SINK_TYPE = "rest_api"
 METHODS = ("POST", "PUT", "PATCH")
@@ -124,6 +129,10 @@ class RestApiConnector(SinkConnector):
         if token:
             headers["Authorization"] = f"Bearer {token}"
         retry = RetryPolicy.from_config(config.retry_config)
+        import httpx
+
+        from floe_compiler.sinks.deadline import DeadlineTransport
+
         transport = DeadlineTransport()
         client = httpx.Client(base_url=base_url, headers=headers, timeout=float(timeout),
                               transport=transport, follow_redirects=False)
@@ -178,6 +187,8 @@ def _retries(attempts: Attempts, failed: bool) -> list[str]:
 
 def _request(sink: RestSink, chunk: Chunk) -> httpx.Response:
     """One attempt, following same-origin 307/308. Raises TransientError or DeliveryError."""
+    import httpx
+
     target = sink.path
     sink.transport.start_deadline(sink.timeout)
     for _hop in range(MAX_REDIRECTS + 1):

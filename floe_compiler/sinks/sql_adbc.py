@@ -6,6 +6,12 @@ table's own column types, which binary COPY requires). Upsert ingests the chunk
 into a temporary table, then merges it with `INSERT ... SELECT ... ON CONFLICT DO
 UPDATE`, in the same transaction as the ledger row. Rows never become Python
 objects.
+
+Every ingest hands ADBC the chunk as a stream of record batches of about
+`STREAM_BATCH_BYTES` each (zero-copy slices): the PostgreSQL driver encodes one whole
+record batch into COPY format before it sends any of it, so a chunk sent as one
+100,000-row record batch keeps the server idle while the client encodes, then the
+client idle while the server parses. Small record batches let both work at once.
 """
 
 from __future__ import annotations
@@ -30,12 +36,23 @@ ADBC_DRIVERS = {
 # PostgreSQL types binary COPY accepts from the Arrow type ADBC reads them as.
 _APPENDABLE_PG_TYPES = frozenset({"bool", "int2", "int4", "int8", "float4", "float8", "text",
                                   "varchar", "bytea", "date", "timestamp", "timestamptz"})
+# Target size of each record batch of an ingest stream (see the module's docstring).
+STREAM_BATCH_BYTES = 1 << 20
 
 
 def adbc_dialect(url: sa.URL) -> str | None:
     """'sqlite' or 'postgresql' when ADBC writes to `url`; None to keep SQLAlchemy."""
     backend, _, driver = url.drivername.partition("+")
     return backend if driver in ADBC_DRIVERS.get(backend, ()) else None
+
+
+def streamed(data: pa.Table) -> pa.Table:
+    """`data` as record batches of about `STREAM_BATCH_BYTES` each (slices: nothing
+    copied), for an ingest the driver sends while it encodes the next record batch."""
+    rows = max(1, data.num_rows * STREAM_BATCH_BYTES // max(data.nbytes, 1))
+    if all(len(batch) <= rows for batch in data.to_batches()):
+        return data
+    return pa.Table.from_batches(data.to_batches(max_chunksize=rows), schema=data.schema)
 
 
 class AdbcWriter:
@@ -148,7 +165,7 @@ class AdbcWriter:
             if chunk.rows:
                 if self._append_schema is not None:
                     data = chunk.data.cast(self._append_schema)
-                    cursor.adbc_ingest(self.table, data, mode="append",
+                    cursor.adbc_ingest(self.table, streamed(data), mode="append",
                                        db_schema_name=self.schema)
                 else:
                     self._merge(cursor, chunk.data)
@@ -175,7 +192,7 @@ class AdbcWriter:
                 return False
             if chunk.rows:
                 stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"
-                cursor.adbc_ingest(stage, chunk.data, mode="create", temporary=True)
+                cursor.adbc_ingest(stage, streamed(chunk.data), mode="create", temporary=True)
                 keys = ", ".join(quote(c) for c in self.primary_key)
                 cursor.execute(f"DELETE FROM {qualified(self.schema, self.table)} WHERE "
                                f"({keys}) IN (SELECT {keys} FROM {quote(stage)})")
@@ -185,7 +202,7 @@ class AdbcWriter:
 
     def _merge(self, cursor: Any, data: pa.Table) -> None:
         stage = f"_floe_stage_{uuid.uuid4().hex[:16]}"
-        cursor.adbc_ingest(stage, data, mode="create", temporary=True)
+        cursor.adbc_ingest(stage, streamed(data), mode="create", temporary=True)
         columns = ", ".join(quote(c) for c in self._columns)
         if self.mode == "update":  # change existing rows only: never create one
             target = qualified(self.schema, self.table)
