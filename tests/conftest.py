@@ -154,14 +154,15 @@ Secrets = Callable[[str, dict[str, str]], Path]
 
 @pytest.fixture
 def secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Secrets:
-    """Writes a secret as Kubernetes mounts it (one file per key) under $FLOE_SECRETS_DIR."""
+    """Writes a secret as Kubernetes mounts it (one file per key) under $FLOE_SECRETS_DIR;
+    writing it again updates it, as Kubernetes updates a mounted secret."""
     root = tmp_path / "secrets"
     root.mkdir()
     monkeypatch.setenv("FLOE_SECRETS_DIR", str(root))
 
     def _secret(ref: str, values: dict[str, str]) -> Path:
         directory = root / ref
-        directory.mkdir()
+        directory.mkdir(exist_ok=True)
         for key, value in values.items():
             (directory / key).write_text(value + "\n", encoding="utf-8")
         return directory

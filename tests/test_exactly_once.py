@@ -160,12 +160,17 @@ def test_interrupt_prints_what_was_delivered_and_exits_128_plus_the_signal(
 
 class CommitDropper:
     """A TCP proxy to PostgreSQL that forwards the `nth` COMMIT, waits for the server's
-    reply, then drops the connection without passing the reply on."""
+    reply, then drops the connection without passing the reply on.
 
-    def __init__(self, host: str, port: int, nth: int) -> None:
+    With another `marker` and `forward=False`, it drops the connection on the `nth`
+    message holding the marker instead, before the server sees it."""
+
+    def __init__(self, host: str, port: int, nth: int, marker: bytes = b"COMMIT\x00",
+                 forward: bool = True) -> None:
         self.upstream = (host, port)
         self.nth = nth
-        self.commits = 0
+        self.marker, self.forward = marker, forward
+        self.commits = 0  # messages seen holding the marker
         self.dropped = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -197,14 +202,20 @@ class CommitDropper:
                    dropping: threading.Event) -> None:
         try:
             while data := client.recv(65536):
-                if b"COMMIT\x00" in data:
+                if self.marker in data:
                     with self.lock:
                         self.commits += 1
                         if self.commits == self.nth:
+                            if not self.forward:
+                                self.dropped += 1
+                                break
                             dropping.set()
                 server.sendall(data)
         except OSError:
             pass
+        for side in (client, server):
+            with contextlib.suppress(OSError):
+                side.shutdown(socket.SHUT_RDWR)
 
     def _to_client(self, server: socket.socket, client: socket.socket,
                    dropping: threading.Event) -> None:
@@ -249,4 +260,32 @@ def test_lost_commit_reply_is_not_written_twice(mode: str, tmp_path: Path,
     assert sent["rows_delivered"] == ROWS and sent["rows_skipped"] == 0
     assert target.rows() == (ROWS, ROWS)  # the retried batch was not inserted twice
     assert target.delivered_batches() == ROWS // BATCH
+
+
+def test_a_retry_that_finds_an_earlier_runs_batch_reports_it_skipped(
+        tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets, postgres_server: str,
+        postgres_table: str) -> None:
+    """A rerun whose first claim of a batch fails before it reaches the server (the
+    connection drops): the retry finds the key an earlier run wrote. Nothing of this
+    run committed it, so it is `skipped`, not `delivered` by this run."""
+    target = Target(postgres_server, postgres_table)
+    popen = start_run(tmp_path, lakehouse, secrets, target, "insert")
+    code, first, stderr = finish(popen())
+    assert (code, first["destinations"][0]["rows_delivered"]) == (0, ROWS), stderr
+    real = sa.make_url(postgres_server)
+    proxy = CommitDropper(real.host or "localhost", real.port or 5432, nth=1,
+                          marker=b"ON CONFLICT (target_table, idempotency_key) DO NOTHING",
+                          forward=False)
+    secrets("warehouse-export-secret", {"url": real.set(
+        host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)})
+    try:
+        code, report, stderr = finish(popen())
+    finally:
+        proxy.close()
+    assert proxy.dropped == 1, "the proxy must have dropped the first claim"
+    assert code == 0, stderr
+    [again] = report["destinations"]
+    assert (again["batches"][0]["status"], again["batches"][0]["attempts"]) == ("skipped", 2)
+    assert (again["rows_delivered"], again["rows_skipped"]) == (0, ROWS)
+    assert target.rows() == (ROWS, ROWS)
 

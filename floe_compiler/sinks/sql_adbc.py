@@ -66,6 +66,7 @@ class AdbcWriter:
         self.mode = mode
         self.primary_key = primary_key
         self._connection: Any = None
+        self.committing = False  # see SqlWriter
         self._append_schema: pa.Schema | None = None  # None: merge through a staging table
         self._columns: list[str] = []
 
@@ -158,6 +159,7 @@ class AdbcWriter:
 
     def write(self, chunk: Chunk, row: ledger.LedgerRow) -> bool:
         """Claim the key and write the rows in one transaction; False if already delivered."""
+        self.committing = False
         connection = self.connection()
         with connection.cursor() as cursor:
             if not self._claim(cursor, row):
@@ -169,6 +171,7 @@ class AdbcWriter:
                                        db_schema_name=self.schema)
                 else:
                     self._merge(cursor, chunk.data)
+        self.committing = True
         connection.commit()
         return True
 
@@ -184,6 +187,7 @@ class AdbcWriter:
 
     def delete(self, chunk: Chunk, row: ledger.LedgerRow) -> bool:
         """Claim the key and delete the chunk's keys in one transaction (mirror mode)."""
+        self.committing = False
         connection = self.connection()
         with connection.cursor() as cursor:
             cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
@@ -197,6 +201,7 @@ class AdbcWriter:
                 cursor.execute(f"DELETE FROM {qualified(self.schema, self.table)} WHERE "
                                f"({keys}) IN (SELECT {keys} FROM {quote(stage)})")
                 cursor.execute(f"DROP TABLE {quote(stage)}")
+        self.committing = True
         connection.commit()
         return True
 

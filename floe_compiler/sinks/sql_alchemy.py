@@ -38,6 +38,7 @@ class AlchemyWriter:
                       server_default=sa.func.current_timestamp()),
             schema=ledger_schema)
         self.table: sa.Table | None = None
+        self.committing = False  # see SqlWriter
 
     def prepare(self, schema: pa.Schema) -> None:
         metadata = sa.MetaData(schema=self.schema)
@@ -63,6 +64,7 @@ class AlchemyWriter:
     def write(self, chunk: Chunk, row: LedgerRow) -> bool:
         assert self.table is not None, "prepare() first"
         ledger = self.ledger
+        self.committing = False
         with self.engine.begin() as connection:
             found = connection.execute(sa.select(ledger.c.idempotency_key).where(
                 ledger.c.target_table == row.target_table,
@@ -76,6 +78,7 @@ class AlchemyWriter:
                 destination=row.destination, snapshot_id=row.snapshot_id,
                 batch_ordinal=row.batch_ordinal, row_count=row.row_count,
                 checksum=row.checksum))
+            self.committing = True  # leaving the block commits
         return True
 
     def delete(self, chunk: Chunk, row: LedgerRow) -> bool:

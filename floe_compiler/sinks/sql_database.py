@@ -51,7 +51,12 @@ UPSERT_DIALECTS = ("sqlite", "postgresql")
 
 
 class SqlWriter(Protocol):
-    """Writes chunks to one table, each in one transaction with its ledger row."""
+    """Writes chunks to one table, each in one transaction with its ledger row.
+
+    `committing` is True from the moment a write or delete asks for COMMIT until the next
+    one begins: a failure while it is True may have committed (the reply was lost)."""
+
+    committing: bool
 
     def prepare(self, schema: pa.Schema) -> None: ...
     def write(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # False: already delivered
@@ -259,10 +264,21 @@ def _ledgered(sink: SqlSink, context: WriteContext,
         attempts = Attempts()
         row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
                         context.snapshot_id, context.batch_ordinal, chunk.rows, chunk.checksum)
-        done = _retrying(sink, lambda: action(chunk, row), context, attempts)
-        # Found in the ledger on a retry: an earlier attempt committed it (its COMMIT
-        # reply was lost), so this run delivered it; found at once: an earlier run did.
-        return Sent(skipped=not done and attempts.count == 1, attempts=attempts.count,
+        at_commit = False  # an attempt of this run failed once COMMIT was asked for
+
+        def attempt() -> bool:
+            nonlocal at_commit
+            try:
+                return action(chunk, row)
+            except BaseException:
+                at_commit = at_commit or sink.writer.committing
+                raise
+
+        done = _retrying(sink, attempt, context, attempts)
+        # Found in the ledger after an attempt of this run failed at COMMIT: that attempt
+        # committed it (the reply was lost), so this run delivered it. Found otherwise,
+        # even on a retry after a failure before COMMIT: an earlier run delivered it.
+        return Sent(skipped=not done and not at_commit, attempts=attempts.count,
                     retries=attempts.failures)
 
     return send
