@@ -235,6 +235,19 @@ class CommitDropper:
     def close(self) -> None:
         self.listener.close()
 
+    def url(self, server: sa.URL) -> str:
+        """`server`'s URL, through this proxy."""
+        return server.set(host="127.0.0.1", port=self.port).render_as_string(
+            hide_password=False)
+
+    def finish(self, popen: Callable[[], subprocess.Popen[str]]
+               ) -> tuple[int, dict[str, Any], str]:
+        """Run `floe run` to its end through this proxy, then close the proxy."""
+        try:
+            return finish(popen())
+        finally:
+            self.close()
+
 
 @pytest.mark.parametrize("mode", ["insert", "upsert"])
 def test_lost_commit_reply_is_not_written_twice(mode: str, tmp_path: Path,
@@ -244,14 +257,9 @@ def test_lost_commit_reply_is_not_written_twice(mode: str, tmp_path: Path,
     real = sa.make_url(postgres_server)
     # COMMIT 1 creates the ledger and the table; 2 is batch 0; drop the reply to 3 (batch 1).
     proxy = CommitDropper(real.host or "localhost", real.port or 5432, nth=3)
-    through_proxy = real.set(host="127.0.0.1", port=proxy.port)
     target = Target(postgres_server, postgres_table)
-    popen = start_run(tmp_path, lakehouse, secrets, target, mode,
-                      url=through_proxy.render_as_string(hide_password=False))
-    try:
-        code, report, stderr = finish(popen())
-    finally:
-        proxy.close()
+    code, report, stderr = proxy.finish(
+        start_run(tmp_path, lakehouse, secrets, target, mode, url=proxy.url(real)))
     assert proxy.dropped == 1, "the proxy must have dropped one COMMIT reply"
     assert code == 0, stderr
     [sent] = report["destinations"]
@@ -276,12 +284,8 @@ def test_a_retry_that_finds_an_earlier_runs_batch_reports_it_skipped(
     proxy = CommitDropper(real.host or "localhost", real.port or 5432, nth=1,
                           marker=b"ON CONFLICT (target_table, idempotency_key) DO NOTHING",
                           forward=False)
-    secrets("warehouse-export-secret", {"url": real.set(
-        host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)})
-    try:
-        code, report, stderr = finish(popen())
-    finally:
-        proxy.close()
+    secrets("warehouse-export-secret", {"url": proxy.url(real)})
+    code, report, stderr = proxy.finish(popen)
     assert proxy.dropped == 1, "the proxy must have dropped the first claim"
     assert code == 0, stderr
     [again] = report["destinations"]
