@@ -158,6 +158,31 @@ def test_interrupt_prints_what_was_delivered_and_exits_128_plus_the_signal(
     assert target.rows() == (ROWS, ROWS)
 
 
+def test_an_interrupted_run_does_not_read_the_rest_of_the_table(
+        tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets) -> None:
+    """What was not sent is counted from the snapshot's metadata: the run stops at once,
+    never reading the data files it did not get to (here one is gone by then)."""
+    from floe_compiler.runner.seed import SAMPLE_TABLE, sample_customers
+
+    lakehouse.seed(rows=300)  # the older data file: read last
+    [last] = (lakehouse.root / "warehouse").rglob("*.parquet")
+    table = lakehouse.catalog().load_table(SAMPLE_TABLE)
+    table.append(sample_customers(ROWS))  # newer: read first
+    assert [t.file.record_count for t in table.refresh().scan().plan_files()] == [ROWS, 300]
+    target = Target(f"sqlite:///{tmp_path / 'dest.db'}", "customers")
+    popen = start_run(tmp_path, lakehouse, secrets, target, "insert")  # keeps the table
+    process = popen()
+    wait_for_batches(process, target, 5)
+    last.rename(last.with_suffix(".aside"))  # not opened yet: the run never gets to it
+    process.send_signal(signal.SIGINT)
+    code, report, stderr = finish(process)
+    assert code == 130, stderr
+    [sent] = report["destinations"]
+    assert sent["errors"] == [f"interrupted: rows {sent['rows_delivered'] + 1}-{ROWS + 300} "
+                              "not sent (rerun to resume)"]
+    assert sent["rows_read"] == ROWS + 300
+
+
 class CommitDropper:
     """A TCP proxy to PostgreSQL that forwards the `nth` COMMIT, waits for the server's
     reply, then drops the connection without passing the reply on.

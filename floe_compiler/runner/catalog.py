@@ -62,6 +62,23 @@ def display_uri(uri: str) -> str:
     return mask_url(uri)
 
 
+def stream_rows(table: Any, snapshot_id: int | None,
+                rows: tuple[int, int] | None = None) -> int | None:
+    """How many rows `read_batches` streams, from the snapshot's metadata alone (its data
+    files' record counts), so that a run stopped early need not read the rest to say what
+    it did not send; None when a delete file applies to some data file (only reading
+    tells then)."""
+    total = 0
+    for task in table.scan(snapshot_id=snapshot_id).plan_files():
+        if task.delete_files:
+            return None
+        total += task.file.record_count
+    if rows is None:
+        return total
+    start, stop = rows
+    return max(0, min(stop, total) - start)
+
+
 def read_batches(table: Any, columns: tuple[str, ...], snapshot_id: int | None,
                  rows: tuple[int, int] | None = None) -> pa.RecordBatchReader:
     """Stream a snapshot of an Iceberg table, one data file at a time; with `rows`

@@ -27,6 +27,7 @@ the rejected ones written to `.floe/rejects/`, and the destination fails.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import threading
 import time
@@ -40,7 +41,13 @@ import pyarrow as pa
 
 from floe_compiler.runner import sync
 from floe_compiler.runner.artifact import Artifact, ArtifactError, Destination
-from floe_compiler.runner.catalog import CatalogError, display_uri, open_catalog, read_batches
+from floe_compiler.runner.catalog import (
+    CatalogError,
+    display_uri,
+    open_catalog,
+    read_batches,
+    stream_rows,
+)
 from floe_compiler.runner.diff import DiffError
 from floe_compiler.runner.read_ahead import read_ahead
 from floe_compiler.runner.rejects import DEFAULT_REJECTS_DIR, Isolation, isolate, write_rejects
@@ -369,8 +376,9 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
         for ordinal, batch in enumerate(batches, start=first_ordinal):
             if stop is not None and stop.is_set():
                 report.interrupted = True
-                if plan is None:
-                    report.rows_read += batch.num_rows + sum(b.num_rows for b in batches)
+                if plan is None:  # `batch` was read, not written
+                    report.rows_read = _rows_in_stream(table, report, rows,
+                                                       itertools.chain([batch], batches))
                 break
             data = apply_field_mapping(batch, mapping)
             # Incremental: the batch's first row's index in the snapshot, so a batch
@@ -401,7 +409,7 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
             if not result.success:
                 failed = True
                 if plan is None:
-                    report.rows_read += sum(b.num_rows for b in batches)
+                    report.rows_read = _rows_in_stream(table, report, rows, batches)
                 break
         if plan is not None and store is not None and sink is not None and not failed \
                 and not report.interrupted:
@@ -598,6 +606,17 @@ def _combine(report: DestinationReport) -> EgressResult:
         idempotency_key=idempotency_key(report.name, report.snapshot_id, "all", keys),
         destination_record_ids=[i for r in results for i in r.destination_record_ids],
         errors=errors)
+
+
+def _rows_in_stream(table: Any, report: DestinationReport, rows: tuple[int, int] | None,
+                    unread: Iterator[pa.Table]) -> int:
+    """All the rows a run stopped early would have read: counted from the snapshot's
+    metadata, or, where a delete file applies, by reading the rest (`unread`). Reading a
+    large table to the end only to count it held an interrupted run for as long."""
+    counted = stream_rows(table, report.snapshot_id, rows)
+    if counted is not None:
+        return counted
+    return report.rows_read + sum(int(b.num_rows) for b in unread)
 
 
 def _total_rows(snapshot: Any) -> int | None:
