@@ -76,7 +76,6 @@ def sync_modes(doc: Located) -> list[Diagnostic]:
     from floe_compiler.sinks import modes
 
     found = []
-    served_by: dict[str, tuple[str, ...] | None] = {}  # entry points are scanned once a type
     for path, item in named_items(doc, "destinations"):
         config = item.get("config")
         if not isinstance(config, dict) or "mode" not in config:
@@ -90,11 +89,8 @@ def sync_modes(doc: Located) -> list[Diagnostic]:
                 f"{', '.join(modes.MODES)}", file=doc.file, line=line, column=col,
                 hint=f"Did you mean '{guess}'?" if guess else None))
             continue
-        served = None
-        if isinstance(sink_type, str) and mode != modes.INSERT:
-            if sink_type not in served_by:
-                served_by[sink_type] = modes.modes_of(sink_type)
-            served = served_by[sink_type]
+        served = (modes.modes_of(sink_type) if isinstance(sink_type, str)
+                  and mode != modes.INSERT else None)
         if served is not None and mode not in served:
             why = " (it cannot delete)" if mode == modes.MIRROR else ""
             found.append(diagnostic(

@@ -238,8 +238,7 @@ def _yaml_type(value: Any) -> str:
 
 
 def _start(event: Any) -> Position:
-    mark = event.start_mark
-    return mark.line + 1, mark.column + 1
+    return _position(event.start_mark)
 
 
 def _position(mark: Any) -> Position:

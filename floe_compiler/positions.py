@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # array is generic for type checkers only, before Python 3.12
 class Positions:
     """Positions by path, stored per collection (see the module's docstring).
 
-    The loader fills it through `mapping` and `sequence`; everything else reads it like a read-only
-    mapping from path to (line, column)."""
+    The loader fills it through `mapping` and `sequence`; everything else reads it like
+    a read-only mapping from path to (line, column)."""
 
     __slots__ = ("_by_parent", "root")
 
@@ -106,6 +106,3 @@ class Positions:
             if isinstance(store, dict):
                 found.update(store)
         return found
-
-    def __len__(self) -> int:
-        return (self.root is not None) + sum(len(s) for s in self._by_parent.values())

@@ -171,9 +171,12 @@ class AdbcWriter:
                                        db_schema_name=self.schema)
                 else:
                     self._merge(cursor, chunk.data)
-        self.committing = True
-        connection.commit()
+        self._commit(connection)
         return True
+
+    def _commit(self, connection: Any) -> None:
+        self.committing = True  # from here on, a failure may have committed (SqlWriter)
+        connection.commit()
 
     def _claim(self, cursor: Any, row: ledger.LedgerRow) -> bool:
         """Insert the batch's key into the ledger, in the open transaction; False (and the
@@ -201,8 +204,7 @@ class AdbcWriter:
                 cursor.execute(f"DELETE FROM {qualified(self.schema, self.table)} WHERE "
                                f"({keys}) IN (SELECT {keys} FROM {quote(stage)})")
                 cursor.execute(f"DROP TABLE {quote(stage)}")
-        self.committing = True
-        connection.commit()
+        self._commit(connection)
         return True
 
     def _merge(self, cursor: Any, data: pa.Table) -> None:
