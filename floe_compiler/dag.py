@@ -15,6 +15,8 @@ def topological_order(order: Sequence[str], depends_on: Mapping[str, Sequence[st
     Unknown dependencies are ignored (reported elsewhere); nodes on a cycle are left out.
     """
     index = {name: i for i, name in enumerate(order)}
+    if _declared_first(order, depends_on, index):
+        return list(order)  # what the heap below would give, in one pass
     waiting = {name: 0 for name in order}
     dependents: dict[str, list[str]] = {name: [] for name in order}
     for name in order:
@@ -39,6 +41,8 @@ def find_cycles(order: Sequence[str], depends_on: Mapping[str, Sequence[str]]) -
     """One cycle per strongly connected component, as [a, b, ..., a] where each depends on
     the next, starting at the earliest-declared member."""
     index = {name: i for i, name in enumerate(order)}
+    if _declared_first(order, depends_on, index):
+        return []
     edges = {n: [d for d in depends_on.get(n, ()) if d in index] for n in order}
     cycles = []
     for component in _strongly_connected(order, edges):
@@ -49,6 +53,20 @@ def find_cycles(order: Sequence[str], depends_on: Mapping[str, Sequence[str]]) -
         cycles.append(_path_back(start, edges, members))
     cycles.sort(key=lambda c: index[c[0]])
     return cycles
+
+
+def _declared_first(order: Sequence[str], depends_on: Mapping[str, Sequence[str]],
+                    index: Mapping[str, int]) -> bool:
+    """Whether each node's known dependencies are all declared before it, as in most
+    files: then there is no cycle, and declaration order is the topological order with
+    ties in declaration order (each node is ready when its turn comes). One pass over the
+    edges, where the general algorithms below cost several times that at 100k nodes."""
+    for position, name in enumerate(order):
+        for dep in depends_on.get(name, ()):
+            declared = index.get(dep)
+            if declared is not None and declared >= position:
+                return False
+    return True
 
 
 def _path_back(start: str, edges: Mapping[str, Sequence[str]], members: set[str]) -> list[str]:

@@ -136,16 +136,17 @@ def to_json(artifact: CompiledArtifacts) -> bytes:
     from pydantic_core import to_json as dump
 
     with acyclic_work():
-        payload = _sorted(artifact.model_dump(mode="json"))
+        payload = _sorted(artifact.model_dump(mode="json"))  # a dict
         return dump(payload, indent=2, inf_nan_mode="constants") + b"\n"
 
 
 def _sorted(value: Any) -> Any:
+    """`value` with the keys of every mapping in it sorted. Called for collections only:
+    an artifact of 100k transforms holds ~1M scalars."""
     if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(item) for item in value]
-    return value
+        return {key: _sorted(item) if isinstance(item, dict | list) else item
+                for key, item in sorted(value.items())}
+    return [_sorted(item) if isinstance(item, dict | list) else item for item in value]
 
 
 def _file_mode(path: Path) -> int:

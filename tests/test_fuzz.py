@@ -174,3 +174,29 @@ def test_valid_files_with_values_of_the_wrong_type(run: Run, workdir: Path, data
     if data.draw(st.booleans()):
         manifest = data.draw(retyped(manifest))
     _check(run, workdir, spec, manifest, fmt)
+
+
+def _keys(data: Any) -> set[Any]:
+    found: set[Any] = set()
+    for path in _paths(data):
+        if isinstance(path[-1], str):
+            found.add(path[-1])
+    return found
+
+
+MERGES = st.lists(st.sampled_from([
+    "a: &a {x: 1, password: p}\n", "b: &b [1, {token: t}]\n", "c:\n  <<: *a\n",
+    "d:\n  <<: [*a, {host: h}]\n  x: 2\n", "e: {<<: {port: 1}, database: d}\n", "f: *b\n",
+    "g:\n  dup: {secret: s}\n  dup: {y: 1}\n", "h: {? [k]: v, schema: s}\n",
+    "i:\n  <<: {j: {api_key: k}}\n  j: {z: 1}\n",
+]), max_size=8).map("".join)
+
+
+@FUZZ
+@given(text=st.one_of(yamlish, MERGES))
+def test_the_loader_records_every_key_the_data_holds(text: str) -> None:
+    """The credential and environment checks walk the document only when one of its keys
+    asks for it, reading the keys from where the loader recorded them (Positions.names):
+    every key in the data, merged ones included, must be there."""
+    doc = load_bytes(text.encode("utf-8", errors="surrogatepass"), "x.yaml")
+    assert _keys(doc.data) <= doc.keys.names()
