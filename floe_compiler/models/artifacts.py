@@ -17,24 +17,21 @@ Enforcement = Literal["enforce", "warn", "off"]
 class SecretReference(FrozenModel):
     """A secret held by a secret store, by name."""
 
-    source: Literal["env", "kubernetes", "vault", "external-secrets", "infisical"] = \
-        "kubernetes"
-    """Secret store holding it."""
+    source: Literal["env", "kubernetes", "vault", "external-secrets", "infisical"] = Field(
+        default="kubernetes", description="Secret store holding it.")
     name: str = Field(min_length=1, max_length=SECRET_NAME_MAX_LENGTH,
-                      pattern=SECRET_NAME_PATTERN)
-    """Secret name."""
-    key: str | None = None
-    """Key within the secret."""
+                      pattern=SECRET_NAME_PATTERN, description="Secret name.")
+    key: str | None = Field(default=None, description="Key within the secret.")
 
 
 class RegistryAuth(FrozenModel):
     """How floe authenticates to the registry."""
 
     type: Literal["anonymous", "basic", "token", "aws-irsa", "azure-managed-identity",
-                  "gcp-workload-identity"]
-    """Authentication method; basic and token need credentials_ref."""
-    credentials_ref: SecretReference | None = None
-    """Secret with the registry credentials (basic and token auth)."""
+                  "gcp-workload-identity"] = Field(
+        description="Authentication method; basic and token need credentials_ref.")
+    credentials_ref: SecretReference | None = Field(
+        default=None, description="Secret with the registry credentials (basic and token auth).")
 
     @field_validator("credentials_ref")
     @classmethod
@@ -52,42 +49,33 @@ class RegistryAuth(FrozenModel):
 class RegistryCache(FrozenModel):
     """Local cache of pulled artifacts."""
 
-    enabled: bool = True
-    """Whether pulled artifacts are cached."""
-    path: str = "/var/cache/floe/oci"
-    """Cache directory."""
-    max_size_gb: int = Field(default=10, ge=1)
-    """Cache size limit, in GB."""
-    ttl_hours: int = Field(default=24, ge=1)
-    """How long an entry is kept, in hours."""
+    enabled: bool = Field(default=True, description="Whether pulled artifacts are cached.")
+    path: str = Field(default="/var/cache/floe/oci", description="Cache directory.")
+    max_size_gb: int = Field(default=10, ge=1, description="Cache size limit, in GB.")
+    ttl_hours: int = Field(default=24, ge=1, description="How long an entry is kept, in hours.")
 
 
 class RetryConfig(FrozenModel):
     """Retries of registry calls."""
 
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    """Attempts, the first included."""
-    initial_delay_ms: int = Field(default=1000, ge=100)
-    """Delay before the first retry, in ms."""
-    backoff_multiplier: float = Field(default=2.0, ge=1.0, le=5.0)
-    """Factor between successive delays."""
-    max_delay_ms: int = Field(default=30000, ge=1000)
-    """Longest delay, in ms."""
-    jitter: bool = True
-    """Whether delays are randomised."""
+    max_attempts: int = Field(default=3, ge=1, le=10, description="Attempts, the first included.")
+    initial_delay_ms: int = Field(
+        default=1000, ge=100, description="Delay before the first retry, in ms.")
+    backoff_multiplier: float = Field(
+        default=2.0, ge=1.0, le=5.0, description="Factor between successive delays.")
+    max_delay_ms: int = Field(default=30000, ge=1000, description="Longest delay, in ms.")
+    jitter: bool = Field(default=True, description="Whether delays are randomised.")
 
 
 class CircuitBreakerConfig(FrozenModel):
     """Stops calling a failing registry for a while."""
 
-    enabled: bool = True
-    """Whether the breaker is used."""
-    failure_threshold: int = Field(default=5, ge=1)
-    """Failures that open it."""
-    recovery_timeout_ms: int = Field(default=60000, ge=1000)
-    """Time before it is tried again, in ms."""
-    half_open_requests: int = Field(default=1, ge=1)
-    """Calls let through while it is half open."""
+    enabled: bool = Field(default=True, description="Whether the breaker is used.")
+    failure_threshold: int = Field(default=5, ge=1, description="Failures that open it.")
+    recovery_timeout_ms: int = Field(
+        default=60000, ge=1000, description="Time before it is tried again, in ms.")
+    half_open_requests: int = Field(
+        default=1, ge=1, description="Calls let through while it is half open.")
 
 
 class ResilienceConfig(FrozenModel):
@@ -100,16 +88,16 @@ class ResilienceConfig(FrozenModel):
 class SigningConfig(FrozenModel):
     """How published artifacts are signed (Sigstore)."""
 
-    mode: Literal["keyless", "key-based"]
-    """Keyless (OIDC identity) or with a private key."""
-    oidc_issuer: HttpUrl | None = None
-    """OIDC issuer, for keyless signing."""
-    rekor_url: HttpUrl = HttpUrl("https://rekor.sigstore.io")
-    """Transparency log."""
-    fulcio_url: HttpUrl = HttpUrl("https://fulcio.sigstore.dev")
-    """Certificate authority."""
-    private_key_ref: SecretReference | None = None
-    """Secret with the private key, for key-based signing."""
+    mode: Literal["keyless", "key-based"] = Field(
+        description="Keyless (OIDC identity) or with a private key.")
+    oidc_issuer: HttpUrl | None = Field(
+        default=None, description="OIDC issuer, for keyless signing.")
+    rekor_url: HttpUrl = Field(
+        default=HttpUrl("https://rekor.sigstore.io"), description="Transparency log.")
+    fulcio_url: HttpUrl = Field(
+        default=HttpUrl("https://fulcio.sigstore.dev"), description="Certificate authority.")
+    private_key_ref: SecretReference | None = Field(
+        default=None, description="Secret with the private key, for key-based signing.")
 
     @model_validator(mode="after")
     def _mode_needs(self) -> SigningConfig:
@@ -130,12 +118,10 @@ _BACKTRACKING = re.compile(r"\([^)]*[+*]|\([^)]*\|[^)]*\)\+|\([^)]*\)\{[0-9]+,\}
 class TrustedIssuer(FrozenModel):
     """An identity whose signatures are trusted."""
 
-    issuer: HttpUrl
-    """OIDC issuer."""
-    subject: str | None = None
-    """Exact signer identity."""
-    subject_regex: str | None = Field(default=None, max_length=1000)
-    """Signer identity, as a regular expression."""
+    issuer: HttpUrl = Field(description="OIDC issuer.")
+    subject: str | None = Field(default=None, description="Exact signer identity.")
+    subject_regex: str | None = Field(
+        default=None, max_length=1000, description="Signer identity, as a regular expression.")
 
     @field_validator("subject_regex")
     @classmethod
@@ -162,33 +148,31 @@ class TrustedIssuer(FrozenModel):
 class EnvironmentPolicy(FrozenModel):
     """Verification settings of one environment."""
 
-    enforcement: Enforcement
-    """What an unverified artifact does there."""
-    require_sbom: bool | None = None
-    """Whether an SBOM is required there."""
+    enforcement: Enforcement = Field(description="What an unverified artifact does there.")
+    require_sbom: bool | None = Field(
+        default=None, description="Whether an SBOM is required there.")
 
 
 class VerificationPolicy(FrozenModel):
     """Which signatures a pulled artifact must carry."""
 
-    enabled: bool = True
-    """Whether signatures are verified."""
-    enforcement: Enforcement = "enforce"
-    """What an unverified artifact does."""
-    trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
-    """Identities whose signatures are trusted."""
-    require_rekor: bool = True
-    """Whether a transparency log entry is required."""
-    require_sbom: bool = False
-    """Whether an SBOM attestation is required."""
-    public_key_ref: SecretReference | None = None
-    """Secret with the public key, for key-based signatures."""
-    environments: dict[str, EnvironmentPolicy] = Field(default_factory=dict)
-    """Settings per environment."""
-    grace_period_days: int = Field(default=7, ge=0, le=90)
-    """Days an expired certificate is still accepted."""
-    private_infrastructure: bool = False
-    """Whether Sigstore runs privately."""
+    enabled: bool = Field(default=True, description="Whether signatures are verified.")
+    enforcement: Enforcement = Field(
+        default="enforce", description="What an unverified artifact does.")
+    trusted_issuers: list[TrustedIssuer] = Field(
+        default_factory=list, description="Identities whose signatures are trusted.")
+    require_rekor: bool = Field(
+        default=True, description="Whether a transparency log entry is required.")
+    require_sbom: bool = Field(
+        default=False, description="Whether an SBOM attestation is required.")
+    public_key_ref: SecretReference | None = Field(
+        default=None, description="Secret with the public key, for key-based signatures.")
+    environments: dict[str, EnvironmentPolicy] = Field(
+        default_factory=dict, description="Settings per environment.")
+    grace_period_days: int = Field(
+        default=7, ge=0, le=90, description="Days an expired certificate is still accepted.")
+    private_infrastructure: bool = Field(
+        default=False, description="Whether Sigstore runs privately.")
 
     @model_validator(mode="after")
     def _something_to_trust(self) -> VerificationPolicy:
@@ -202,11 +186,10 @@ class RegistryConfig(FrozenModel):
 
     uri: str = Field(min_length=1, pattern=r"^oci://[a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9]"
                                            r"(:[0-9]+)?(/[a-zA-Z0-9._-]+)*$",
-                     examples=["oci://registry.acme.com/floe"])
-    """Registry URI."""
+                     examples=["oci://registry.acme.com/floe"], description="Registry URI.")
     auth: RegistryAuth
-    tls_verify: bool = True
-    """Whether the registry's TLS certificate is verified."""
+    tls_verify: bool = Field(
+        default=True, description="Whether the registry's TLS certificate is verified.")
     cache: RegistryCache = Field(default_factory=RegistryCache)
     resilience: ResilienceConfig = Field(default_factory=ResilienceConfig)
     signing: SigningConfig | None = None
@@ -224,16 +207,16 @@ Gate = Literal["policy_compliance", "tests", "security_scan", "cost_analysis",
 class SecurityGateConfig(FrozenModel):
     """A security scan run as a promotion gate."""
 
-    command: str = Field(min_length=1)
-    """Scanner command."""
-    block_on_severity: list[str] = Field(default_factory=lambda: ["CRITICAL", "HIGH"])
-    """Severities that block the promotion."""
-    ignore_unfixed: bool = False
-    """Whether findings without a fix are ignored."""
-    scanner_format: Literal["trivy", "grype"] = "trivy"
-    """Output format of the scanner."""
-    timeout_seconds: int = Field(default=600, ge=30, le=3600)
-    """Scan timeout, in seconds."""
+    command: str = Field(min_length=1, description="Scanner command.")
+    block_on_severity: list[str] = Field(
+        default_factory=lambda: ["CRITICAL", "HIGH"],
+        description="Severities that block the promotion.")
+    ignore_unfixed: bool = Field(
+        default=False, description="Whether findings without a fix are ignored.")
+    scanner_format: Literal["trivy", "grype"] = Field(
+        default="trivy", description="Output format of the scanner.")
+    timeout_seconds: int = Field(
+        default=600, ge=30, le=3600, description="Scan timeout, in seconds.")
 
     @field_validator("block_on_severity")
     @classmethod
@@ -247,36 +230,31 @@ class SecurityGateConfig(FrozenModel):
 class AuthorizationConfig(FrozenModel):
     """Who may promote into an environment."""
 
-    allowed_groups: list[str] | None = None
-    """Groups allowed to promote."""
-    allowed_operators: list[str] | None = None
-    """Operators allowed to promote."""
-    separation_of_duties: bool = False
-    """Whether the author of a change may not promote it."""
+    allowed_groups: list[str] | None = Field(default=None, description="Groups allowed to promote.")
+    allowed_operators: list[str] | None = Field(
+        default=None, description="Operators allowed to promote.")
+    separation_of_duties: bool = Field(
+        default=False, description="Whether the author of a change may not promote it.")
 
 
 class EnvironmentLock(FrozenModel):
     """A lock that stops promotions into an environment."""
 
-    locked: bool
-    """Whether the environment is locked."""
-    reason: str | None = None
-    """Why."""
-    locked_by: str | None = None
-    """Who locked it."""
-    locked_at: datetime | None = None
-    """When."""
+    locked: bool = Field(description="Whether the environment is locked.")
+    reason: str | None = Field(default=None, description="Why.")
+    locked_by: str | None = Field(default=None, description="Who locked it.")
+    locked_at: datetime | None = Field(default=None, description="When.")
 
 
 class EnvironmentConfig(FrozenModel):
     """One environment artifacts are promoted through."""
 
-    name: str = Field(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_-]*$")
-    """Environment name."""
-    gates: dict[Gate, bool | SecurityGateConfig]
-    """Gates a promotion into it must pass."""
-    gate_timeout_seconds: int = Field(default=300, ge=30, le=3600)
-    """Timeout of each gate, in seconds."""
+    name: str = Field(
+        min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_-]*$", description="Environment name.")
+    gates: dict[Gate, bool | SecurityGateConfig] = Field(
+        description="Gates a promotion into it must pass.")
+    gate_timeout_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Timeout of each gate, in seconds.")
     authorization: AuthorizationConfig | None = None
     lock: EnvironmentLock | None = None
 
@@ -291,16 +269,12 @@ class EnvironmentConfig(FrozenModel):
 class WebhookConfig(FrozenModel):
     """A URL told about promotions."""
 
-    url: str = Field(min_length=1)
-    """Where events are posted."""
-    events: list[str] = Field(min_length=1)
-    """Events posted."""
-    headers: dict[str, str] | None = None
-    """Extra request headers."""
-    timeout_seconds: int = Field(default=30, ge=1, le=300)
-    """Request timeout, in seconds."""
-    retry_count: int = Field(default=3, ge=0, le=10)
-    """Retries of a failed post."""
+    url: str = Field(min_length=1, description="Where events are posted.")
+    events: list[str] = Field(min_length=1, description="Events posted.")
+    headers: dict[str, str] | None = Field(default=None, description="Extra request headers.")
+    timeout_seconds: int = Field(
+        default=30, ge=1, le=300, description="Request timeout, in seconds.")
+    retry_count: int = Field(default=3, ge=0, le=10, description="Retries of a failed post.")
 
     @field_validator("events")
     @classmethod
@@ -323,22 +297,22 @@ class PromotionConfig(FrozenModel):
     """How artifacts move from one environment to the next."""
 
     environments: list[EnvironmentConfig] = Field(default_factory=_default_environments,
-                                                  min_length=1)
-    """Environments, in promotion order."""
-    audit_backend: Literal["oci", "s3", "database"] = "oci"
-    """Where promotions are recorded."""
-    default_timeout_seconds: int = Field(default=300, ge=30, le=3600)
-    """Timeout of a promotion, in seconds."""
-    webhooks: list[WebhookConfig] | None = None
-    """URLs told about promotions."""
-    gate_commands: dict[str, str | SecurityGateConfig] | None = None
-    """Command of each gate."""
-    signature_enforcement: Enforcement = "enforce"
-    """What an unsigned artifact does."""
-    secondary_registries: list[str] | None = None
-    """Registries artifacts are copied to."""
-    verify_secondary_digests: bool = True
-    """Whether copies are checked by digest."""
+                                                  min_length=1,
+                                                  description="Environments, in promotion order.")
+    audit_backend: Literal["oci", "s3", "database"] = Field(
+        default="oci", description="Where promotions are recorded.")
+    default_timeout_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Timeout of a promotion, in seconds.")
+    webhooks: list[WebhookConfig] | None = Field(
+        default=None, description="URLs told about promotions.")
+    gate_commands: dict[str, str | SecurityGateConfig] | None = Field(
+        default=None, description="Command of each gate.")
+    signature_enforcement: Enforcement = Field(
+        default="enforce", description="What an unsigned artifact does.")
+    secondary_registries: list[str] | None = Field(
+        default=None, description="Registries artifacts are copied to.")
+    verify_secondary_digests: bool = Field(
+        default=True, description="Whether copies are checked by digest.")
 
     @field_validator("environments")
     @classmethod
