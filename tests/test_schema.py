@@ -8,6 +8,7 @@ DAG) are deliberately not part of it.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -472,8 +473,6 @@ def test_check_jsonschema_validates_the_examples_with_the_committed_schemas() ->
 def test_fields_are_described_with_field_not_docstrings() -> None:
     """Attribute docstrings are not read (use_attribute_docstrings costs every compile
     ~50 ms): one written under a field would silently be missing from the schemas."""
-    import ast
-
     models = Path(__file__).resolve().parent.parent / "floe_compiler" / "models"
     found = []
     for module in sorted(models.glob("*.py")):
