@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe_compiler import __version__
-from floe_compiler.acyclic import acyclic_work
 from floe_compiler.credentials import holds_literal_secret, is_credential_key
 from floe_compiler.dag import topological_order
 from floe_compiler.loader import Located
@@ -87,7 +86,7 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
         if manifest.governance else {},
         transforms=transforms,
         edges=edges,
-        schedule=spec.schedule,
+        schedule=spec.schedule.model_dump() if spec.schedule else None,
         destinations=[_destination(d) for d in spec.destinations or []],
         sink_connectors=served_by([d.sink_type for d in spec.destinations or []], installed)
         if installed is not None else {},
@@ -130,23 +129,11 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def to_json(artifact: CompiledArtifacts) -> bytes:
-    """Sorted keys, 2-space indent, UTF-8. pydantic-core's serializer is ~6x faster than
-    json.dumps with indent (which has no C fast path); the text is the same, except that
-    tiny floats are written 1e-7 rather than 1e-07."""
-    from pydantic_core import to_json as dump
-
-    with acyclic_work():
-        payload = _sorted(artifact.model_dump(mode="json"))  # a dict
-        return dump(payload, indent=2, inf_nan_mode="constants") + b"\n"
-
-
-def _sorted(value: Any) -> Any:
-    """`value` with the keys of every mapping in it sorted. Called for collections only:
-    an artifact of 100k transforms holds ~1M scalars."""
-    if isinstance(value, dict):
-        return {key: _sorted(item) if isinstance(item, dict | list) else item
-                for key, item in sorted(value.items())}
-    return [_sorted(item) if isinstance(item, dict | list) else item for item in value]
+    """Sorted keys, 2-space indent, UTF-8: pydantic-core's serializer, straight from the
+    models, whose fields are declared sorted and whose free-form mappings are kept sorted
+    (models/artifact.py). At 100k transforms this takes a fifth of dumping the artifact
+    to dicts, sorting them, then serializing those."""
+    return artifact.__pydantic_serializer__.to_json(artifact, indent=2) + b"\n"
 
 
 def _file_mode(path: Path) -> int:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from floe_compiler import (
     CompilationError,
@@ -18,7 +21,8 @@ from floe_compiler import (
     UnknownDependencyError,
     compile_project,
 )
-from floe_compiler.emit import write_atomic
+from floe_compiler.emit import to_json, write_atomic
+from floe_compiler.models.artifact import CompiledArtifacts
 from tests.conftest import EXAMPLE, VALID_MANIFEST, VALID_SPEC, Run, Write
 
 GOVERNED_MANIFEST = VALID_MANIFEST + """\
@@ -316,3 +320,67 @@ def test_cycle_diagnostic_points_at_the_closing_edge(run: Run, write: Write, pro
     result = run("compile", "--spec", project, "--format", "json", "--output", project.parent / "a.json")
     [d] = result.json()["diagnostics"]
     assert (d["code"], d["line"], d["column"]) == ("FLOE-E205", 11, 17)
+
+
+# -- the artifact's bytes: sorted keys at every level, straight from the models -------
+
+def _reference_json(artifact: CompiledArtifacts) -> bytes:
+    """What to_json must write: the artifact as plain data, every mapping's keys sorted,
+    by pydantic-core's JSON writer (2-space indent)."""
+    from pydantic_core import to_json as dump
+
+    def ordered(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: ordered(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [ordered(item) for item in value]
+        return value
+
+    return dump(ordered(artifact.model_dump(mode="json")), indent=2) + b"\n"
+
+
+free_form = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**80), 2**80), st.floats(),
+              st.text(max_size=6)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    max_leaves=10)
+configs = st.dictionaries(st.text(max_size=6), free_form, max_size=5)
+names = st.text(alphabet="abcXYZ_é", min_size=1, max_size=5)
+
+
+@st.composite
+def artifacts(draw: st.DrawFn) -> CompiledArtifacts:
+    """Every model of the artifact, with free-form mappings in any order."""
+    file = {"path": "floe.yaml", "sha256": "0" * 64}
+    return CompiledArtifacts.model_validate({
+        "compiler_version": "0", "inputs": {"spec": file, "manifest": file},
+        "product": {"name": "p", "version": "1.0.0", "owner": draw(st.none() | names),
+                    "labels": draw(st.dictionaries(names, names, max_size=3))},
+        "platform": {"name": "m", "version": "1", "owner": "o", "scope": None},
+        "plugins": draw(st.dictionaries(names, st.fixed_dictionaries(
+            {"type": names, "config": configs, "version": st.none() | names}), max_size=3)),
+        "governance": draw(configs),
+        "transforms": [{"name": "a", "compute": "duckdb", "tags": ["x"], "depends_on": []}],
+        "edges": [{"upstream": "a", "downstream": "b"}],
+        "schedule": draw(st.none() | st.fixed_dictionaries({"cron": names})),
+        "destinations": draw(st.lists(st.fixed_dictionaries({
+            "name": names, "sink_type": names, "connection_secret_ref": names,
+            "config": configs, "field_mapping": st.none() | st.dictionaries(names, names),
+            "retry_config": configs, "batch_size": st.none() | st.integers(1, 9)}),
+            max_size=2)),
+        "templating": {"env_vars": draw(st.lists(names, max_size=2)), "vars": []},
+        "sink_connectors": draw(st.dictionaries(names, st.fixed_dictionaries({
+            "entry_point": names, "group": st.just("floe.sinks"), "distribution": names,
+            "version": st.just("1"), "api": st.just("floe")}), max_size=2)),
+    })
+
+
+@settings(max_examples=200, deadline=None)
+@given(artifacts())
+def test_the_artifact_is_written_with_every_key_sorted(artifact: CompiledArtifacts) -> None:
+    """to_json serializes the models as they are: their fields must be declared in sorted
+    order and their free-form mappings kept sorted, however the artifact was built."""
+    assert to_json(artifact) == _reference_json(artifact)
+    again = CompiledArtifacts.model_validate_json(to_json(artifact))
+    assert to_json(again) == to_json(artifact)
