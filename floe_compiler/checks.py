@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from floe_compiler.constants import (
     FORBIDDEN_ENVIRONMENT_FIELDS,
@@ -244,8 +244,9 @@ def scope_rules(doc: Located) -> list[Diagnostic]:
 
 
 @cache
-def _python_names(model: type[BaseModel]) -> frozenset[str]:
-    """Every field name, in `model` and the models below it, that has an alias."""
+def _python_names(model: Any) -> frozenset[str]:
+    """Every field name, in `model` (a model class or an annotation holding some) and the
+    models below it, that has an alias."""
     from pydantic import BaseModel
 
     from floe_compiler.parse import unwrap_optional
@@ -274,7 +275,8 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
     from floe_compiler.parse import unwrap_optional
 
     found: list[Diagnostic] = []
-    if not _python_names(model).intersection(doc.keys.names()):
+    present = _python_names(model).intersection(doc.keys.names())
+    if not present:
         return found  # no key anywhere is a Python field name: nothing to walk for
 
     # What each annotation is, worked out once per annotation rather than once per node
@@ -324,8 +326,8 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
                     visit(data[key], annotation, (*path, key))
 
     # Per model, once: the fields a visit looks at, (name, key, alias when it may be written
-    # by its name, annotation): those with such an alias, and those an aliased field lies
-    # below.
+    # by its name, annotation): those with such an alias written somewhere in the file,
+    # and those below which such a field lies.
     fields: dict[type, list[tuple[str, str, str | None, Any]]] = {}
 
     def relevant(model: type[BaseModel]) -> list[tuple[str, str, str | None, Any]]:
@@ -335,7 +337,9 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
                 (name, field.alias or name, field.alias if by_name else None,
                  field.annotation)
                 for name, field in model.model_fields.items()
-                if (by_name and field.alias) or shape(field.annotation) is not None]
+                if (by_name and field.alias and name in present)
+                or (shape(field.annotation) is not None
+                    and present.intersection(_python_names(cast(Any, field.annotation))))]
         return fields[model]
 
     visit(doc.data, model, ())

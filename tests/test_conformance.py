@@ -117,6 +117,32 @@ def test_python_field_names_are_accepted_with_a_warning(run: Run, write: Write) 
     assert run("validate", "--strict", spec).exit_code == 1
 
 
+def test_python_field_names_are_found_wherever_they_are(run: Run, write: Write) -> None:
+    """Inside lists of models too, and only where a model reads the key: a destination's
+    config is free-form, so its `primary_key` is no Python name."""
+    spec = write("floe.yaml", VALID_SPEC + """\
+  - name: third
+    depends_on: [mart_orders]
+ingestion:
+  sources:
+    - name: raw
+      sourceType: filesystem
+      format: csv
+      path: data/orders.csv
+      destination_table: raw.orders
+      write_mode: merge
+      primary_key: id
+destinations:
+  - name: crm
+    sink_type: rest_api
+    connection_secret_ref: crm-credentials
+    config: {mode: upsert, primary_key: [id]}
+""")
+    result = run("validate", "--format", "json", spec)
+    assert sorted((d["line"], d["column"]) for d in result.json()["diagnostics"]
+                  if d["code"] == "FLOE-W121") == [(14, 5), (21, 7), (22, 7), (23, 7)]
+
+
 def test_unknown_manifest_keys_warn_and_environment_keys_fail(run: Run, write: Write) -> None:
     manifest = write("manifest.yaml", VALID_MANIFEST + "extensions: {team: data}\n"
                      "approved_sink: [rest_api]\nprod: {replicas: 3}\n")
