@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 from urllib.parse import unquote, urlsplit
 
 MASK = "****"
@@ -100,6 +100,62 @@ def redact_lines(lines: list[str]) -> list[str]:
             block = len(alone["indent"])
         out.append(redact_line(line))
     return out
+
+
+# What `redacted_lines` must find to decide per line: line breaks other than \n (which
+# `re`'s $ misses), and the lines that end after a colon: only those may hold a key
+# alone on its line (_KEY_ALONE), whose value is on the lines below.
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_ENDS_AFTER_COLON = re.compile(r":[^\S\n]*(?:[|>][-+0-9]*)?[^\S\n]*(?:#.*)?$", re.MULTILINE)
+
+
+def _credential_key_alone(text: str) -> bool:
+    for end in _ENDS_AFTER_COLON.finditer(text):
+        line = text[text.rfind("\n", 0, end.start()) + 1:end.end()]
+        alone = _KEY_ALONE.match(line)
+        if alone and is_credential_key(alone["key"]):
+            return True
+    return False
+
+
+def redacted_lines(text: str) -> Sequence[str]:
+    """`redact_lines(text.splitlines())`, each line worked out when first read: a snippet
+    reads a few lines of a file that may hold 600,000. Whole, as `redact_lines`, when a
+    credential key stands alone on its line (its masking carries over to the lines below)."""
+    lines = text.splitlines()
+    if any(other in text for other in _OTHER_BREAKS) or _credential_key_alone(text):
+        return redact_lines(lines)
+    anchors = {m["anchor"] for line in lines if "*" in line
+               for m in _ALIASED.finditer(line) if is_credential_key(m["key"])} \
+        if "*" in text else set()
+    return _RedactedLines(lines, anchors)
+
+
+class _RedactedLines(Sequence[str]):
+    def __init__(self, lines: list[str], anchors: set[str]) -> None:
+        self._lines = lines
+        self._anchors = anchors
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]  # negative indexes, and IndexError
+        if index not in self._done:
+            line = self._lines[index]
+            for anchor in self._anchors:
+                line = _mask_anchor(line, anchor)
+            self._done[index] = redact_line(line)
+        return self._done[index]
 
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from floe_compiler import __version__
-from floe_compiler.credentials import redact_lines
+from floe_compiler.credentials import redacted_lines
 from floe_compiler.diagnostics import CODES, Diagnostic, Severity, code_url
 from floe_compiler.display import MAX_MESSAGE, clip, cut, printable, visible, window_start
 
@@ -32,7 +32,7 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: 
     (a 1 MiB flow list of wrong types is 300,000 diagnostics). `color` adds ANSI styles;
     without `summary` (-q) the closing count line is left out."""
     out: list[str] = []
-    lines_of: dict[str, list[str]] = {}  # split each file once, not once per diagnostic
+    lines_of: dict[str, Sequence[str]] = {}  # split each file once, not once per diagnostic
     seen: Counter[tuple[str, str]] = Counter()
     for d in diags:
         seen[d.file, d.code] += 1
@@ -43,7 +43,7 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, str], files: 
                    f"{_paint(f'{d.code} {d.severity.value}:', tone, color)} "
                    f"{printable(clip(d.message))}")
         if d.file not in lines_of:
-            lines_of[d.file] = redact_lines(sources.get(d.file, "").splitlines())
+            lines_of[d.file] = redacted_lines(sources.get(d.file, ""))
         out.extend(_snippet(lines_of[d.file], d.line, d.column, _paint("^", tone, color)))
         if d.hint:
             out.append(f"  {_paint('hint:', _CYAN, color)} {printable(clip(d.hint))}")

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from floe_compiler.credentials import redact_lines, redacted_lines
 from floe_compiler.loader import load_text
 from tests.conftest import VALID_MANIFEST, VALID_SPEC, Run, Write
 
@@ -253,3 +254,27 @@ def test_unparseable_file_still_masks_block_credentials(run: Run, write: Write) 
     result = run("validate", spec)
     assert "FLOE-E003" in result.output
     assert "S3crBlock" not in result.output
+
+
+SNIPPET_LINES = st.lists(st.one_of(st.sampled_from([
+    "password:", "  password: |", "api_key: >-", "token:  # the value is below", "config:",
+    "  - password:", "    hunter2", "      more", "", "   ", "name: x", "pwd: &pw s3cret",
+    "db: {password: p, user: u}", "url: postgresql://u:pw@host/db", "other: *pw",
+    "- token:\xa0", "secret:\t", "\tpassword: x", "key: value # password:", "a: b: c:",
+    "'password':", "\"apiKey\":", "k\u2028password:", "x\r", "y\x85z", "x:\x0c"]),
+    st.text(alphabet=" -:#|>*&'\"abpw\t", max_size=12)), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SNIPPET_LINES, st.sampled_from(["\n", "\r\n"]))
+@example(["k\u2028password:", "  hunter2"], "\n")  # a line break `re` does not see
+def test_lines_redacted_when_read_are_the_lines_redacted_whole(lines: list[str], end: str
+                                                                ) -> None:
+    """A snippet redacts only the lines it shows (redacted_lines): each must read exactly
+    as when the whole file is redacted, the lines below a credential key included."""
+    text = end.join(lines)
+    whole = redact_lines(text.splitlines())
+    lazy = redacted_lines(text)
+    assert len(lazy) == len(whole)
+    assert [lazy[i] for i in reversed(range(len(whole)))][::-1] == whole
+    assert list(lazy) == whole
