@@ -9,6 +9,11 @@
  * deep nesting, any parser error) `load` returns None before handing anything back, and
  * the Python path, the reference, loads the text and reports every diagnostic.
  *
+ * The Python path parses with the libyaml that ruamel.yaml.clib bundles: 0.1.7 patched
+ * up to 0.2.5 but for tags (which we decline anyway) and plain scalars inside flow
+ * collections (see scanned_otherwise). Its reader and parser are 0.2.5's, so positions
+ * (marks) are the same.
+ *
  * load(text, is_credential_key, resolve_number, plain_words, yaml11_words,
  *      number_first, max_depth)
  *   -> None, or (data, root, values, keys, templated, two_readings, mapping):
@@ -41,6 +46,7 @@ typedef struct {
 /* An open collection. */
 typedef struct {
     int is_map;
+    int flow;         /* written in flow style: [...] or {...} */
     PyObject *result; /* dict or list, the data */
     PyObject *path;   /* tuple */
     PyObject *values; /* mapping: dict key -> packed position of the value */
@@ -55,6 +61,7 @@ typedef struct {
     const Rules *rules;
     Frame *stack;
     long depth;
+    long flow_depth;       /* open collections in flow style */
     PyObject *data;
     PyObject *root;        /* packed position of the top node, an int */
     PyObject *values;      /* dict: path -> store */
@@ -359,9 +366,21 @@ done:
     return status;
 }
 
+/* Whether ruamel.yaml.clib's libyaml (0.1.7 with most of 0.2.5's fixes) may scan this
+ * scalar otherwise: inside [...] or {...} it ends a plain scalar at ':' and '?', which
+ * libyaml 0.2.5 keeps in the text (`[12:30]`, `[a?b]`). */
+static int scanned_otherwise(const Load *load, const yaml_event_t *event)
+{
+    const char *text = (const char *)event->data.scalar.value;
+    size_t length = event->data.scalar.length;
+    return load->flow_depth > 0 && event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+           && (memchr(text, ':', length) != NULL || memchr(text, '?', length) != NULL);
+}
+
 static int scalar(Load *load, const yaml_event_t *event)
 {
-    if (event->data.scalar.anchor != NULL || event->data.scalar.tag != NULL)
+    if (event->data.scalar.anchor != NULL || event->data.scalar.tag != NULL
+        || scanned_otherwise(load, event))
         return BAIL;
     if (load->depth > 0) {
         Frame *top = &load->stack[load->depth - 1];
@@ -395,6 +414,9 @@ static int collection_start(Load *load, const yaml_event_t *event, int is_map)
     Frame *frame = &load->stack[load->depth];
     memset(frame, 0, sizeof(*frame));
     frame->is_map = is_map;
+    frame->flow = is_map ? event->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                         : event->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+    load->flow_depth += frame->flow;
     frame->path = path;
     load->depth++; /* from here on load_clear releases the frame */
     if (is_map) {
@@ -439,6 +461,7 @@ static int collection_end(Load *load)
             return FAIL;
     }
     PyObject *value = Py_NewRef(frame->result);
+    load->flow_depth -= frame->flow;
     frame_clear(frame);
     load->depth--;
     return attach(load, value);
@@ -488,8 +511,9 @@ static int parse(Load *load, const char *utf8, Py_ssize_t length)
         PyErr_NoMemory();
         return FAIL;
     }
+    /* No yaml_parser_set_encoding: libyaml finds UTF-8 itself and skips a leading
+     * byte-order mark without counting it, as ruamel.yaml.clib has it do. */
     yaml_parser_set_input_string(&parser, (const unsigned char *)utf8, (size_t)length);
-    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
     while (status == OK && !done) {
         if (!yaml_parser_parse(&parser, &event)) {
             status = BAIL; /* not YAML: the Python path words the error */
