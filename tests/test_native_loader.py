@@ -27,7 +27,7 @@ from floe_compiler.loader import MAX_DEPTH, Located, load_native, load_text
 from tests.conftest import CORPUS, ROOT, VALID_MANIFEST, VALID_SPEC
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from generate import project_spec  # noqa: E402
+from generate import project_spec
 
 pytestmark = pytest.mark.usefixtures("native_loader")
 
