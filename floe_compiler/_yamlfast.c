@@ -69,6 +69,7 @@ typedef struct {
     PyObject *templated;   /* list of paths */
     PyObject *two_readings;
     PyObject *key_cache;   /* dict: key text -> the one str object for it (checked) */
+    PyObject *text_cache;  /* dict: short value text -> the one str object for it */
     PyObject *empty_path;  /* () */
     int documents;
     int mapping;
@@ -125,6 +126,7 @@ static void load_clear(Load *load)
     Py_CLEAR(load->templated);
     Py_CLEAR(load->two_readings);
     Py_CLEAR(load->key_cache);
+    Py_CLEAR(load->text_cache);
     Py_CLEAR(load->empty_path);
 }
 
@@ -318,6 +320,23 @@ static int holds_template(const yaml_event_t *event)
     return 0;
 }
 
+/* Values this short often repeat (`compute: duckdb`, names in `dependsOn`): one str
+ * object per distinct text saves memory (the Python path holds one per occurrence;
+ * equal strs are interchangeable). Returns a new reference. */
+#define SHARED_TEXT_MAX 64
+
+static PyObject *value_text(Load *load, const yaml_event_t *event)
+{
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)event->data.scalar.value,
+                                          (Py_ssize_t)event->data.scalar.length, "strict");
+    if (text == NULL || event->data.scalar.length > SHARED_TEXT_MAX)
+        return text;
+    PyObject *shared = PyDict_SetDefault(load->text_cache, text, text); /* borrowed */
+    Py_XINCREF(shared);
+    Py_DECREF(text);
+    return shared;
+}
+
 /* A scalar value (not a key): resolve it, note where it is, attach it. */
 static int scalar_value(Load *load, const yaml_event_t *event)
 {
@@ -327,8 +346,7 @@ static int scalar_value(Load *load, const yaml_event_t *event)
     int maybe_two = 0;
     if (place(load, packed, &part) == FAIL)
         goto done;
-    text = PyUnicode_DecodeUTF8((const char *)event->data.scalar.value,
-                                (Py_ssize_t)event->data.scalar.length, "strict");
+    text = value_text(load, event);
     if (text == NULL)
         goto done;
     if (event->data.scalar.plain_implicit) {
@@ -593,10 +611,11 @@ static PyObject *yamlfast_load(PyObject *module, PyObject *const *args, Py_ssize
     load.templated = PyList_New(0);
     load.two_readings = PyList_New(0);
     load.key_cache = PyDict_New();
+    load.text_cache = PyDict_New();
     load.empty_path = PyTuple_New(0);
     if (load.stack == NULL || load.values == NULL || load.keys == NULL
         || load.templated == NULL || load.two_readings == NULL || load.key_cache == NULL
-        || load.empty_path == NULL) {
+        || load.text_cache == NULL || load.empty_path == NULL) {
         load_clear(&load);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
     }

@@ -137,7 +137,8 @@ def test_conformance_documents_load_alike(pair: Any) -> None:
 # -- hypothesis: nested documents in every style --------------------------------------------
 
 SAMPLES = [
-    "", "x", "\x07", "\x85x", "\ufeffx", "yes", "No", "ON", "off", "true", "False", "null", "~", "=", "0", "010", "0o17",
+    "", "x", "\x07", "\x85x", "\ufeffx", "a\u2028b", "a\rb", "a\r\nb",
+    "yes", "No", "ON", "off", "true", "False", "null", "~", "=", "0", "010", "0o17",
     "0x1F", "0b101", "1_000", "1e3", "1.0e+3", "-.5", ".5", "12:30", "1:30.5", "+1", "-0",
     "2024-01-01", "2024-02-30", "2024-01-01 10:00:00", "2024-1-1T10:00:00.5Z",
     "2024-01-01T10:00:00+05:30", ".inf", "-.Inf", ".NaN", "1.5", "3.", "9" * 30,
@@ -247,7 +248,8 @@ def test_the_generator_writes_documents_the_fast_path_accepts() -> None:
         accepted.append(assert_same(text) is not None)
 
     count()
-    assert sum(accepted) > len(accepted) // 4
+    assert len(accepted) >= 100
+    assert sum(accepted) > len(accepted) // 6  # 20-30%: the rest are refusals on purpose
 
 
 # -- what the fast path declines -----------------------------------------------------------
