@@ -14,7 +14,7 @@ ourselves, with an explicit stack, so that we can
 We also note where literal credentials sit, so that no output shows them.
 
 A C extension (`_yamlfast.c`, built when libyaml's headers are at hand) builds the same
-result for the common subset of YAML straight from libyaml's events, about 10x faster;
+result for the common subset of YAML straight from libyaml's events, about 7x faster;
 on anything outside that subset it declines and the Python path below, the reference,
 loads the text. ruamel.yaml is imported only when the Python path runs.
 """
@@ -169,8 +169,9 @@ def load_bytes(raw: bytes, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 def load_text(text: str, display: str, *, native: bool | None = None) -> Located:
     """Load YAML text. `native` picks the builder, for tests and benchmarks: None (the
     default) tries the C fast path when it is built, then the Python path if the text is
-    outside its subset; False runs the Python path only; True is None but raises
-    ImportError when the extension is not built."""
+    outside its subset; False runs the Python path only; True does what None does, but
+    raises ImportError when the extension is not built. (A keyword, not an environment
+    variable, so that no user switches paths by accident.)"""
     doc = load_native(text, display, required=native is True) if native is not False \
         else None
     if doc is None:
