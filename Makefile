@@ -7,7 +7,9 @@ FLOE := $(VENV)/bin/floe
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# pip install -e builds the loader's C extension in place (floe_compiler/_yamlfast.*.so)
+# when libyaml's headers are installed (Debian: libyaml-dev); without them it is skipped.
+$(VENV)/.installed: pyproject.toml floe_compiler/_yamlfast.c
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[runner,dagster,dev]'

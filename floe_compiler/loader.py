@@ -12,6 +12,11 @@ ourselves, with an explicit stack, so that we can
   faster than ruamel's resolver and composer and never raising, and warn where
   YAML 1.2 (editors) reads a plain scalar otherwise (FLOE-W111).
 We also note where literal credentials sit, so that no output shows them.
+
+A C extension (`_yamlfast.c`, built when libyaml's headers are at hand) builds the same
+result for the common subset of YAML straight from libyaml's events, about 7x faster;
+on anything outside that subset it declines and the Python path below, the reference,
+loads the text. ruamel.yaml is imported only when the Python path runs.
 """
 
 from __future__ import annotations
@@ -22,16 +27,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-)
 
 from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
@@ -171,28 +166,61 @@ def load_bytes(raw: bytes, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     return doc
 
 
-def load_text(text: str, display: str) -> Located:
-    doc = Located(file=display, text=text)
-    builder = _Builder(doc)
-    try:
-        builder.run(_events(text))
-        builder.report_two_readings()
-    except _Abort as abort:
-        doc.data = None
-        doc.diagnostics.append(abort.diag)
-        return doc
-    except Exception as exc:  # ruamel's scanner/parser errors: the input is not YAML
-        doc.data = None
-        doc.diagnostics.append(_yaml_error(exc, display, text))
-        return doc
-    if not builder.documents:
-        doc.diagnostics.append(diagnostic(
-            "FLOE-E004", "file has no YAML content", file=display, line=1, column=1))
-    elif not isinstance(doc.data, dict):
+def load_text(text: str, display: str, *, native: bool | None = None) -> Located:
+    """Load YAML text. `native` picks the builder, for tests and benchmarks: None (the
+    default) tries the C fast path when it is built, then the Python path if the text is
+    outside its subset; False runs the Python path only; True does what None does, but
+    raises ImportError when the extension is not built. (A keyword, not an environment
+    variable, so that no user switches paths by accident.)"""
+    doc = load_native(text, display, required=native is True) if native is not False \
+        else None
+    if doc is None:
+        doc = Located(file=display, text=text)
+        builder = _Builder(doc)
+        try:
+            builder.run(_events(text))
+            report_two_readings(doc, builder.two_readings)
+        except _Abort as abort:
+            doc.data = None
+            doc.diagnostics.append(abort.diag)
+            return doc
+        except Exception as exc:  # ruamel's scanner/parser errors: the input is not YAML
+            doc.data = None
+            doc.diagnostics.append(_yaml_error(exc, display, text))
+            return doc
+        if not builder.documents:
+            doc.diagnostics.append(diagnostic(
+                "FLOE-E004", "file has no YAML content", file=display, line=1, column=1))
+            return doc
+    if not isinstance(doc.data, dict):
         line, col = doc.value_at(())
         doc.diagnostics.append(diagnostic(
             "FLOE-E005", f"top level is a {_yaml_type(doc.data)}, expected a mapping",
             file=display, line=line, column=col))
+    return doc
+
+
+def load_native(text: str, display: str, *, required: bool = False) -> Located | None:
+    """The document as the C extension builds it, or None: the extension is not built
+    (ImportError instead when `required`), or the text is outside its subset (anchors,
+    aliases, tags, merges, duplicate or typed keys, credential keys, more than one
+    document, deep nesting, anything not YAML). Inside the subset the result is the
+    Python path's, to the byte; E005 for a top level that is no mapping is load_text's."""
+    try:
+        from floe_compiler._yamlfast import load
+    except ImportError:
+        if required:
+            raise
+        return None
+    built = load(text, is_credential_key, resolve_number, PLAIN_WORDS, YAML11_WORDS,
+                 "".join(sorted(NUMBER_FIRST)), MAX_DEPTH)
+    if built is None:
+        return None
+    data, root, values, keys, templated, two_readings, mapping = built
+    doc = Located(file=display, text=text, data=data, templated=templated, mapping=mapping)
+    doc.values.adopt(root, values)
+    doc.keys.adopt(None, keys)
+    report_two_readings(doc, two_readings)
     return doc
 
 
@@ -322,6 +350,16 @@ class _Builder:
         self.two_readings: list[tuple[str, Any, Position, Path_]] = []
 
     def run(self, next_event: Callable[[], Any]) -> None:
+        from ruamel.yaml.events import (  # here: the C fast path never needs ruamel
+            AliasEvent,
+            DocumentStartEvent,
+            MappingEndEvent,
+            MappingStartEvent,
+            ScalarEvent,
+            SequenceEndEvent,
+            SequenceStartEvent,
+        )
+
         sources = [next_event]  # the file's events, then the anchors being replayed
         while sources:
             event = sources[-1]()
@@ -332,10 +370,10 @@ class _Builder:
             kind = type(event)
             if kind is ScalarEvent:
                 if self.open_anchors or event.anchor is not None:
-                    self._remember(event, kind)
+                    self._remember(event, scalar=True)
                 self._scalar(event)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                self._remember(event, kind)
+                self._remember(event)
                 self.depth += 1
                 if self.depth > MAX_DEPTH + 1:  # the top-level mapping is level 0
                     raise _Abort(diagnostic(
@@ -344,13 +382,13 @@ class _Builder:
                         column=event.start_mark.column + 1))
                 self._collection(event, kind is MappingStartEvent)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                self._remember(event, kind)
+                self._remember(event, end=True)
                 self.depth -= 1
                 self._end_collection()
             elif kind is AliasEvent:
                 if self.open_anchors and not self.replaying:
                     self.record.append(event)
-                replay = self._alias(event)
+                replay = self._alias(event, ScalarEvent)
                 if replay is not None:
                     if not self.replaying:
                         self.expanding = _start(event)
@@ -366,25 +404,26 @@ class _Builder:
 
     # -- anchors and aliases -------------------------------------------------
 
-    def _remember(self, event: Any, kind: type) -> None:
-        """Keep the events of anchored nodes, to replay them for aliases."""
+    def _remember(self, event: Any, *, scalar: bool = False, end: bool = False) -> None:
+        """Keep the events of anchored nodes, to replay them for aliases (`event` is a
+        scalar, a collection's start, or with `end` a collection's end)."""
         if self.replaying:
             return
         anchor = getattr(event, "anchor", None)
-        if anchor is not None and kind is ScalarEvent:
+        if anchor is not None and scalar:
             self.anchors[anchor] = [event]
         elif anchor is not None:  # a collection: recorded until its end event
             self.open_anchors.append((anchor, len(self.record), self.depth + 1))
         if self.open_anchors:
             self.record.append(event)
-            if kind is MappingEndEvent or kind is SequenceEndEvent:
+            if end:
                 while self.open_anchors and self.open_anchors[-1][2] == self.depth:
                     name, begin, _ = self.open_anchors.pop()
                     self.anchors[name] = self.record[begin:]
                 if not self.open_anchors:
                     self.record = []
 
-    def _alias(self, event: Any) -> list[Any] | None:
+    def _alias(self, event: Any, scalar_event: type) -> list[Any] | None:
         name = event.anchor
         line, col = _start(event)
         if any(open_name == name for open_name, _, _ in self.open_anchors):
@@ -400,7 +439,7 @@ class _Builder:
         if top is None or top.kind != _MAP:
             return None if top is not None and top.kind == _SKIP else replay
         if top.key is None:  # an alias as a key: fine if it names a plain scalar
-            if len(replay) == 1 and type(replay[0]) is ScalarEvent:
+            if len(replay) == 1 and type(replay[0]) is scalar_event:
                 return replay
             self._reject_key(line, col)
             return None
@@ -652,41 +691,44 @@ class _Builder:
             top.key = None
             top.merge = False
 
-    def report_two_readings(self) -> None:
-        """Warn where floe (PyYAML, YAML 1.1) and editors (YAML 1.2) read a plain scalar
-        differently: `on` is true for one and text for the other. A credential's value
-        is described by its type alone."""
-        for text, value, (line, column), path in self.two_readings:
-            if text == "=":
-                self.doc.diagnostics.append(diagnostic(
-                    "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
-                    "loader (PyYAML) cannot read", file=self.file, line=line, column=column,
-                    hint="Quote it: '='."))
-                continue
-            other = yaml11_and_12_differ(text, value)
-            if other is NotImplemented:
-                continue
-            secret = text in self.doc.secret_values or self.doc.is_secret(value) or any(
-                type(part) is str and is_credential_key(part) for part in path)
-            shown = "this value" if secret else f"`{text}`" if len(text) <= 40 \
-                else f"`{text[:37]}...`"
-            quoted = "it" if secret else f"it ('{text}')" if len(text) <= 40 else "it"
-            if isinstance(value, bool):
-                hint = f"Quote {quoted} for text, or write true or false for a boolean."
-            elif isinstance(value, str | dt.date):
-                hint = f"Quote {quoted} for text."
-            else:
-                hint = (f"Quote {quoted} for text, or write the number so that YAML 1.1 and "
-                        "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
-            first, second = describe(value, secret), describe(other, secret)
-            message = f"{shown} is {first} in YAML 1.1, as floe reads it, but {second} in " \
-                "YAML 1.2, as editors read it" if first != second else \
-                f"{shown} (not shown) is read as another {first[first.index(' ') + 1:]} in " \
-                "YAML 1.1, as floe reads it, than in YAML 1.2, as editors read it"
-            self.doc.diagnostics.append(diagnostic(
-                "FLOE-W111", message, file=self.file, line=line, column=column, hint=hint))
-
     def _unsupported_tag(self, tag: str, position: Position) -> None:
         self.doc.diagnostics.append(diagnostic(
             "FLOE-E007", f"unsupported YAML tag {_short_tag(tag)}",
             file=self.file, line=position[0], column=position[1]))
+
+
+def report_two_readings(doc: Located, two_readings: list[tuple[str, Any, Position, Path_]]
+                        ) -> None:
+    """Warn where floe (PyYAML, YAML 1.1) and editors (YAML 1.2) read a plain scalar
+    differently: `on` is true for one and text for the other. A credential's value
+    is described by its type alone. `two_readings`: (text, YAML 1.1 value, where, path)
+    of each such scalar, as the builders note them."""
+    for text, value, (line, column), path in two_readings:
+        if text == "=":
+            doc.diagnostics.append(diagnostic(
+                "FLOE-E007", "a plain `=` is YAML 1.1's !!value tag, which floe-core's "
+                "loader (PyYAML) cannot read", file=doc.file, line=line, column=column,
+                hint="Quote it: '='."))
+            continue
+        other = yaml11_and_12_differ(text, value)
+        if other is NotImplemented:
+            continue
+        secret = text in doc.secret_values or doc.is_secret(value) or any(
+            type(part) is str and is_credential_key(part) for part in path)
+        shown = "this value" if secret else f"`{text}`" if len(text) <= 40 \
+            else f"`{text[:37]}...`"
+        quoted = "it" if secret else f"it ('{text}')" if len(text) <= 40 else "it"
+        if isinstance(value, bool):
+            hint = f"Quote {quoted} for text, or write true or false for a boolean."
+        elif isinstance(value, str | dt.date):
+            hint = f"Quote {quoted} for text."
+        else:
+            hint = (f"Quote {quoted} for text, or write the number so that YAML 1.1 and "
+                    "1.2 agree (8 for 010, 1000 for 1_000, 1.0e+3 for 1e3).")
+        first, second = describe(value, secret), describe(other, secret)
+        message = f"{shown} is {first} in YAML 1.1, as floe reads it, but {second} in " \
+            "YAML 1.2, as editors read it" if first != second else \
+            f"{shown} (not shown) is read as another {first[first.index(' ') + 1:]} in " \
+            "YAML 1.1, as floe reads it, than in YAML 1.2, as editors read it"
+        doc.diagnostics.append(diagnostic(
+            "FLOE-W111", message, file=doc.file, line=line, column=column, hint=hint))

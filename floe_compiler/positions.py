@@ -62,6 +62,12 @@ class Positions:
         self._keep(path, store, replace)
         return store
 
+    def adopt(self, root: int | None, by_parent: dict[Path_, Children]) -> None:
+        """Take the stores of a whole document at once, as the C loader builds them
+        (`by_parent`: parent path -> store, in the order `mapping`/`sequence` fill)."""
+        self.root = root
+        self._by_parent = by_parent
+
     def _keep(self, path: Path_, store: Children, replace: bool) -> None:
         if replace or path not in self._by_parent:
             self._by_parent[path] = store

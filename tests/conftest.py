@@ -229,3 +229,14 @@ def postgres_table(postgres_server: str) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def native_loader() -> None:
+    """The loader's C fast path (floe_compiler._yamlfast) is built: CI installs libyaml-dev,
+    so there a build that silently fell back to the Python path fails."""
+    try:
+        import floe_compiler._yamlfast  # noqa: F401
+    except ImportError as exc:
+        _unavailable(f"the C loader is not built ({exc}); install libyaml-dev and run "
+                     "`make venv`", "the C loader's tests")

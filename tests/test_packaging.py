@@ -87,12 +87,13 @@ def test_readme_says_how_to_install_without_an_index() -> None:
 # -- distributions ------------------------------------------------------------------------
 
 
-def _build(kind: str, out: Path) -> Path:
-    """Build a wheel or an sdist of this checkout with setuptools' own backend."""
+def _build(kind: str, out: Path, env: dict[str, str] | None = None, source: Path = ROOT) -> Path:
+    """Build a wheel or an sdist of this checkout (or of `source`) with setuptools' own
+    backend."""
     code = (f"import sys; from setuptools import build_meta as b; "
             f"print(b.build_{kind}(sys.argv[1]))")
-    done = subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **(env or {})})
     assert done.returncode == 0, done.stderr[-2000:]
     return out / done.stdout.strip().splitlines()[-1]
 
@@ -111,7 +112,8 @@ def test_the_sdist_holds_what_its_tests_need(dist: Path) -> None:
     for needed in ("tests/__init__.py", "tests/conftest.py", "tests/test_packaging.py",
                    "examples/customer-analytics/floe.yaml", "schemas/floe-spec.schema.json",
                    "schemas/draft-07/manifest.schema.json", "floe_compiler/py.typed",
-                   "LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml"):
+                   "LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml",
+                   "floe_compiler/_yamlfast.c", "floe_compiler/_yamlfast.pyi"):
         assert needed in names, needed
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
@@ -132,6 +134,22 @@ def test_the_wheel_is_typed_and_has_both_scripts(dist: Path) -> None:
         assert f"Classifier: {classifier}" in metadata
     assert "Project-URL: " in metadata
     assert "Requires-Dist: pydantic<3,>=2.11" in metadata
+
+
+@pytest.mark.slow
+def test_without_a_c_compiler_the_wheel_is_built_without_the_c_loader(dist: Path) -> None:
+    """The C loader is optional: where it cannot be compiled (no gcc, no libyaml-dev) the
+    sdist still installs, and the loader runs its Python path."""
+    out = dist / "no-compiler"
+    out.mkdir()
+    with tarfile.open(_build("sdist", out)) as sdist:
+        sdist.extractall(out, filter="data")
+    source = next(p for p in out.iterdir() if p.is_dir())
+    with zipfile.ZipFile(_build("wheel", out, env={"CC": "false"}, source=source)) as wheel:
+        names = wheel.namelist()
+    assert "floe_compiler/loader.py" in names
+    assert "floe_compiler/_yamlfast.pyi" in names
+    assert not [n for n in names if "_yamlfast" in n and n.endswith((".so", ".pyd"))]
 
 
 # -- file modes ---------------------------------------------------------------------------

@@ -49,6 +49,22 @@ def test_a_foreign_schema_loads_jsonschema_only(write: Write) -> None:
 
 
 
+def test_a_clean_file_never_imports_ruamel_with_the_c_loader(write: Write,
+                                                             native_loader: None) -> None:
+    """The C loader reads the common subset of YAML; ruamel.yaml (11-20 ms to import) is
+    imported only for a file outside it, here one with an anchor."""
+    probe = PROBE.replace(repr(HEAVY), repr(("ruamel.yaml",)))
+    def loaded(*paths: Path) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", probe, *map(str, paths)], cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+    assert loaded(write("floe.yaml", VALID_SPEC)) == []
+    assert loaded(EXAMPLE / "floe.yaml", EXAMPLE / "manifest.yaml") == []
+    anchored = VALID_SPEC.replace("data@acme.com", "&owner data@acme.com")
+    assert loaded(write("anchored.yaml", anchored)) == ["ruamel.yaml"]
+
+
 def test_floe_lsp_without_the_extra_says_how_to_install_it() -> None:
     probe = "import sys; sys.modules['pygls'] = None\nfrom floe_compiler.cli import main\nmain()"
     proc = subprocess.run([sys.executable, "-c", probe, "lsp"], cwd=ROOT, capture_output=True,

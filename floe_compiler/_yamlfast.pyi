@@ -1,0 +1,17 @@
+# The C extension's interface (_yamlfast.c); see loader.load_native.
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+LIBYAML_VERSION: str
+
+def load(
+    text: str,
+    is_credential_key: Callable[[str], bool],
+    resolve_number: Callable[[str], tuple[Any, bool]],
+    plain_words: Mapping[str, Any],
+    yaml11_words: Collection[str],
+    number_first: str,
+    max_depth: int,
+    /,
+) -> tuple[Any, int | None, dict[Any, Any], dict[Any, Any], list[Any],
+           list[tuple[str, Any, tuple[int, int], tuple[str | int, ...]]], bool] | None: ...
