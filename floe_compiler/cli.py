@@ -101,6 +101,15 @@ def _input_options(command: F) -> F:
 # Set by `main` (the console script): only then may a command change the process
 # (environment, garbage collector); `cli` called in-process leaves them as they were.
 _OWN_PROCESS = False
+# Set by a command that leaves nothing to clean up (validate, check, compile: files are
+# written atomically and closed): `main` then ends the process without tearing down the
+# interpreter, which frees every object one by one (~0.5 s after 100k transforms).
+_QUICK_EXIT = False
+
+
+def _nothing_to_clean_up() -> None:
+    global _QUICK_EXIT
+    _QUICK_EXIT = _OWN_PROCESS
 
 
 def _without_pydantic_plugins() -> None:
@@ -137,6 +146,7 @@ def validate(paths: tuple[Path, ...], manifest_path: Path | None, stdin_filename
     Exit status: 0 clean, 1 problems found, 2 a file could not be read.
     """
     _without_pydantic_plugins()
+    _nothing_to_clean_up()
     from floe_compiler.inputs import sources_for
     from floe_compiler.pipeline import Options, Source, run
 
@@ -174,6 +184,7 @@ def check_command(paths: tuple[Path, ...], manifest_path: Path | None, artifact:
 
     Exit status: 0 clean and current, 1 problems found or stale, 2 a file could not be read.
     """
+    _nothing_to_clean_up()
     from floe_compiler.inputs import sources_for
     from floe_compiler.pipeline import Options, Source
     from floe_compiler.products import check
@@ -381,6 +392,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     # have it traverse the whole artifact once more, ~0.4 s at 100k transforms).
     if _OWN_PROCESS:
         gc.disable()
+    _nothing_to_clean_up()
     result = compile_files(spec_path, manifest_path,
                            Options(strict=strict, max_bytes=max_bytes,
                                    variables=_variables(variables)),
@@ -684,12 +696,20 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
 
 def main() -> None:
     """The `floe` console script: the process is ours (unlike `cli` called in-process)."""
+    import contextlib
     import os
 
     global _OWN_PROCESS
     _OWN_PROCESS = True
     try:
         cli(standalone_mode=True)
+    except SystemExit as done:
+        if _QUICK_EXIT and isinstance(done.code, int | None):
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):  # a closed pipe
+                    stream.flush()
+            os._exit(done.code or 0)
+        raise
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
     except Exception as exc:

@@ -72,3 +72,27 @@ def test_floe_lsp_without_the_extra_says_how_to_install_it() -> None:
     assert proc.returncode == 2
     assert "pip install '.[lsp]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_console_script_ends_without_teardown_and_loses_no_output(write: Write,
+                                                                      tmp_path: Path) -> None:
+    """validate, check and compile end the process at once (no interpreter teardown): the
+    exit code and every line of output must still arrive, through a pipe too."""
+    floe = Path(sys.executable).with_name("floe")
+    bad = write("floe.yaml", VALID_SPEC + "".join(
+        f"  - name: t{i}\n    dependsOn: [missing_{i}]\n" for i in range(300)))
+    validated = subprocess.run([str(floe), "validate", "--format", "json", str(bad)],
+                               capture_output=True, text=True, check=False)
+    assert validated.returncode == 0  # unknown dependsOn are warnings
+    assert len(json.loads(validated.stdout)["diagnostics"]) == 300  # the whole document
+    out = tmp_path / "artifact.json"
+    compiled = subprocess.run(
+        [str(floe), "compile", "--spec", str(EXAMPLE / "floe.yaml"), "--output", str(out)],
+        capture_output=True, text=True, check=False)
+    assert compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout.startswith("compiled ") and "destinations (" in compiled.stdout
+    assert json.loads(out.read_text(encoding="utf-8"))["transforms"]
+    broken = subprocess.run([str(floe), "compile", "--spec", str(tmp_path / "none.yaml"),
+                             "--output", str(out)], capture_output=True, text=True,
+                            check=False)
+    assert broken.returncode == 2 and "FLOE-E001" in broken.stdout + broken.stderr
