@@ -318,3 +318,58 @@ def test_a_retry_that_finds_an_earlier_runs_batch_reports_it_skipped(
     assert (again["rows_delivered"], again["rows_skipped"]) == (0, ROWS)
     assert target.rows() == (ROWS, ROWS)
 
+
+
+def test_a_batch_refused_for_a_reason_not_its_rows_is_not_delivered_in_pieces(
+        tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets, postgres_server: str,
+        postgres_table: str) -> None:
+    """The first write of a batch is refused for a reason that is not its rows: another
+    session holds the table locked past the destination's statement_timeout (or, between
+    two partitions of one asset, creates the table at the same moment). The batch is
+    written again whole, under its own key. Cut into pieces like a batch with a bad row,
+    its rows would be in the ledger under the pieces' keys, and a rerun writing the
+    batch whole would insert them twice."""
+    target = Target(postgres_server, postgres_table)
+    timeout_ms = 2000
+    url = sa.make_url(postgres_server).update_query_dict(
+        {"options": f"-cstatement_timeout={timeout_ms}"})
+    popen = start_run(tmp_path, lakehouse, secrets, target, "insert",
+                      url=url.render_as_string(hide_password=False))
+    engine = sa.create_engine(postgres_server)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(  # the seeded table's columns
+                f'CREATE TABLE "{postgres_table}" (customer_id TEXT NOT NULL, segment TEXT, '
+                "order_count INTEGER, lifetime_value DOUBLE PRECISION, first_order_date DATE, "
+                "last_order_date DATE, updated_at TIMESTAMPTZ)"))
+        with engine.connect() as other:
+            other.execute(sa.text(f'LOCK TABLE "{postgres_table}" IN ACCESS EXCLUSIVE MODE'))
+            process = popen()
+            deadline = time.monotonic() + 60  # until floe waits for the lock
+            with engine.connect() as watch:
+                while not watch.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND pid <> pg_backend_pid()")).scalar_one():
+                    watch.rollback()  # the view is read once per transaction
+                    assert process.poll() is None, process.communicate()
+                    assert time.monotonic() < deadline, "floe never waited for the lock"
+                    time.sleep(0.05)
+            # Released after floe's first write timed out, before a second one does.
+            time.sleep(timeout_ms / 1000 * 1.5)
+            other.rollback()
+        code, first, stderr = finish(process)
+    finally:
+        engine.dispose()
+    assert code == 0, stderr
+    [sent] = first["destinations"]
+    assert (sent["rows_delivered"], sent["rows_rejected"]) == (ROWS, 0)
+    refused = sent["batches"][0]
+    assert (refused["status"], refused["attempts"]) == ("delivered", 2)
+    assert "statement timeout" in refused["retries"][0] or "CANCELLED" in refused["retries"][0]
+    assert target.rows() == (ROWS, ROWS)
+    assert target.delivered_batches() == ROWS // BATCH  # one key per batch, none per piece
+    code, again, stderr = finish(popen())
+    assert code == 0, stderr
+    assert (again["destinations"][0]["rows_delivered"],
+            again["destinations"][0]["rows_skipped"]) == (0, ROWS)
+    assert target.rows() == (ROWS, ROWS)

@@ -8,12 +8,18 @@ or every piece of a level of four or more failing while none has succeeded yet (
 destination-wide refusal, such as a 401, must not cost 2N requests).
 
 The cut is deterministic, so a rerun of the same rows sends the same pieces under
-the same idempotency keys. Rejected rows are written, with their reasons, as JSON
-lines under `.floe/rejects/`; their values are the user's data and never printed.
+the same idempotency keys, provided the refusal was the rows' doing. A refusal that is
+not (a lock held past the statement timeout, a table another writer was creating at
+that moment) would leave the batch's rows in the ledger under its pieces' keys, which
+a rerun writing the batch whole does not find: it would insert them twice. So a
+refused batch is first written once more whole, under its own key, and cut only if
+refused again. Rejected rows are written, with their reasons, as JSON lines under
+`.floe/rejects/`; their values are the user's data and never printed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -60,6 +66,16 @@ def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolat
     if _status(first) == UNKNOWN or data.num_rows - done <= 0:
         outcome.failure = first
         return outcome
+    if not done:  # written once more whole: see the module's docstring
+        again = write(data)
+        if again.success or _status(again) == UNKNOWN:
+            outcome.results = [_attempted(again, first)]
+            if again.success:
+                outcome.delivered.append((0, data.num_rows))
+            else:
+                outcome.failure = outcome.results[0]
+            return outcome
+        outcome.results.append(again)
     if data.num_rows - done == 1:
         outcome.rejected.append((done, _reason(first)))
         return outcome
@@ -89,6 +105,18 @@ def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolat
     outcome.delivered.sort()
     outcome.rejected.sort()
     return outcome
+
+
+def _attempted(result: EgressResult, earlier: EgressResult) -> EgressResult:
+    """`result`, counting the refused write before it too: one attempt at least, and why
+    it failed among the retries."""
+    if not hasattr(result, "attempts"):
+        return result
+    return dataclasses.replace(  # type: ignore[call-arg]
+        result, attempts=int(getattr(result, "attempts", 1))
+        + max(1, int(getattr(earlier, "attempts", 1))),
+        retries=["; ".join(earlier.errors) or "refused",
+                 *getattr(result, "retries", [])])
 
 
 def _halves(start: int, rows: int) -> list[tuple[int, int]]:
