@@ -417,8 +417,10 @@ def check_plugins(spec: Located, manifest: Located) -> list[PluginWhitelistError
     if not isinstance(approved_by_category, dict):
         return []
     found = []
+    approved_of = {category: _str_list(plugins)
+                   for category, plugins in approved_by_category.items()}
     for doc, path, category, plugin in _plugin_choices(spec, manifest):
-        approved = _str_list(approved_by_category.get(category))
+        approved = approved_of.get(category)
         if approved is None or plugin in approved:
             continue
         line, col = doc.value_at(path)
