@@ -43,9 +43,9 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
             os.set_blocking(fd, True)  # a pipe with a writer: wait for its data
         chunks: list[bytes] = []
         remaining = max_bytes + 1
-        # os.read allocates what it is asked for: 1 MiB per call made 200 small files cost
-        # ~10 ms more. A regular file is read in one call of its size plus one byte (at
-        # least 64 KiB: /proc files say they hold 0 bytes).
+        # os.read allocates what it is asked for (1 MiB per call: 200 small files took
+        # 3.0 ms instead of 1.7). A regular file is read in one call of its size plus one
+        # byte (at least 64 KiB: /proc files say they hold 0 bytes).
         size = max(info.st_size + 1, 1 << 16) if stat.S_ISREG(info.st_mode) else _CHUNK
         while remaining > 0:
             chunk = os.read(fd, min(remaining, size, _CHUNK))
