@@ -83,12 +83,9 @@ def redact_lines(lines: list[str]) -> list[str]:
     """
     out: list[str] = []
     block: int | None = None  # the credential key's column while inside its value
-    # `password: *pw` makes the value anchored as `&pw` a credential too.
-    anchors = {m["anchor"] for line in lines if "*" in line
-               for m in _ALIASED.finditer(line) if is_credential_key(m["key"])}
+    anchors = _credential_anchors(lines)
     for line in lines:
-        for anchor in anchors:
-            line = _mask_anchor(line, anchor)
+        line = _mask_anchors(line, anchors)
         indent = len(line) - len(line.lstrip(" "))
         if block is not None:
             if not line.strip() or indent > block:
@@ -125,10 +122,7 @@ def redacted_lines(text: str) -> Sequence[str]:
     lines = text.splitlines()
     if any(other in text for other in _OTHER_BREAKS) or _credential_key_alone(text):
         return redact_lines(lines)
-    anchors = {m["anchor"] for line in lines if "*" in line
-               for m in _ALIASED.finditer(line) if is_credential_key(m["key"])} \
-        if "*" in text else set()
-    return _RedactedLines(lines, anchors)
+    return _RedactedLines(lines, _credential_anchors(lines) if "*" in text else set())
 
 
 class _RedactedLines(Sequence[str]):
@@ -151,10 +145,7 @@ class _RedactedLines(Sequence[str]):
             return [self[i] for i in range(*index.indices(len(self)))]
         index = range(len(self))[index]  # negative indexes, and IndexError
         if index not in self._done:
-            line = self._lines[index]
-            for anchor in self._anchors:
-                line = _mask_anchor(line, anchor)
-            self._done[index] = redact_line(line)
+            self._done[index] = redact_line(_mask_anchors(self._lines[index], self._anchors))
         return self._done[index]
 
 
@@ -174,6 +165,18 @@ def redact_line(line: str) -> str:
         return f"{match['head']}{MASK}{tail}"
 
     return _mask_inline(line) if "{" in line else line
+
+
+def _credential_anchors(lines: list[str]) -> set[str]:
+    """`password: *pw` makes the value anchored as `&pw` a credential too."""
+    return {m["anchor"] for line in lines if "*" in line
+            for m in _ALIASED.finditer(line) if is_credential_key(m["key"])}
+
+
+def _mask_anchors(line: str, anchors: set[str]) -> str:
+    for anchor in anchors:
+        line = _mask_anchor(line, anchor)
+    return line
 
 
 def _mask_anchor(line: str, anchor: str) -> str:
