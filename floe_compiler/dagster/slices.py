@@ -20,6 +20,7 @@ import itertools
 import math
 from typing import Any, Literal
 
+from floe_compiler.runner.catalog import data_file_rows
 from floe_compiler.runner.run import Slice
 
 SliceBy = Literal["rows", "files"]
@@ -30,10 +31,9 @@ def plan_slices(table: Any, snapshot_id: int | None, batch_size: int, parts: int
                 by: SliceBy = "rows") -> list[Slice]:
     if snapshot_id is None:  # an empty table: one (empty) batch creates the SQL table
         return [Slice(None, range(0, 1))]
-    tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
-    if any(task.delete_files for task in tasks):
+    counts = data_file_rows(table, snapshot_id)
+    if counts is None:
         return [Slice(snapshot_id, WHOLE)]
-    counts = [int(task.file.record_count) for task in tasks]
     batches = max(1, math.ceil(sum(counts) / batch_size))
     parts = max(1, min(parts, batches))
     if by == "rows":

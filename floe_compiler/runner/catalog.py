@@ -62,17 +62,26 @@ def display_uri(uri: str) -> str:
     return mask_url(uri)
 
 
-def stream_rows(table: Any, snapshot_id: int | None,
-                rows: tuple[int, int] | None = None) -> int | None:
-    """How many rows `read_batches` streams, from the snapshot's metadata alone (its data
-    files' record counts), so that a run stopped early need not read the rest to say what
-    it did not send; None when a delete file applies to some data file (only reading
-    tells then)."""
-    total = 0
+def data_file_rows(table: Any, snapshot_id: int | None) -> list[int] | None:
+    """Each data file's row count, from the snapshot's metadata, in the order
+    `read_batches` streams the files; None when a delete file applies to some data file
+    (only reading tells then)."""
+    counts = []
     for task in table.scan(snapshot_id=snapshot_id).plan_files():
         if task.delete_files:
             return None
-        total += task.file.record_count
+        counts.append(int(task.file.record_count))
+    return counts
+
+
+def stream_rows(table: Any, snapshot_id: int | None,
+                rows: tuple[int, int] | None = None) -> int | None:
+    """How many rows `read_batches` streams, from the metadata alone (`data_file_rows`),
+    so that a run stopped early need not read the rest to say what it did not send."""
+    counts = data_file_rows(table, snapshot_id)
+    if counts is None:
+        return None
+    total = sum(counts)
     if rows is None:
         return total
     start, stop = rows
