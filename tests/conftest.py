@@ -136,11 +136,12 @@ class Lakehouse:
 
 @pytest.fixture(autouse=True)
 def sync_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own sync state and rejects (floe run keeps them in .floe/ of the
-    working directory)."""
+    """Each test's own sync state, rejects and local ledger (floe run keeps them in .floe/
+    of the working directory)."""
     path = tmp_path / ".floe" / "sync_state.db"
     monkeypatch.setenv("FLOE_STATE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("FLOE_REJECTS_DIR", str(tmp_path / ".floe" / "rejects"))
+    monkeypatch.setenv("FLOE_LEDGER_PATH", str(tmp_path / ".floe" / "deliveries.sqlite"))
     return path
 
 

@@ -373,3 +373,54 @@ def test_a_batch_refused_for_a_reason_not_its_rows_is_not_delivered_in_pieces(
     assert (again["destinations"][0]["rows_delivered"],
             again["destinations"][0]["rows_skipped"]) == (0, ROWS)
     assert target.rows() == (ROWS, ROWS)
+
+
+def test_a_rerun_after_the_destination_stops_refusing_rows_writes_no_piece_twice(
+        tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets, target: Target) -> None:
+    """A run delivers a batch in pieces around the rows a CHECK constraint refuses. The
+    operator then drops the constraint and reruns: the rerun must not write the batch
+    whole under its own key, which the ledger does not hold, and so insert the pieces'
+    rows a second time. It cuts the batch as before, skips the delivered pieces and
+    writes only the rows refused last time."""
+    rows, poison = 1_000, ("C00137", "C00642", "C00643")  # two of them in one piece
+    lakehouse.seed(rows=rows)
+    secrets("warehouse-export-secret", {"url": target.url})
+    artifact = write_artifact(tmp_path / "a.json", destination(
+        config={"table": target.table, "mode": "insert"}, batch_size=BATCH))
+    columns = ("customer_id TEXT NOT NULL, segment TEXT, order_count INTEGER, "
+               "lifetime_value DOUBLE PRECISION, first_order_date DATE, "
+               "last_order_date DATE, updated_at TIMESTAMP")
+    refused = ", ".join(f"'{c}'" for c in poison)
+    engine = sa.create_engine(target.url)
+
+    def floe_run() -> tuple[int, dict[str, Any], str]:
+        return finish(subprocess.Popen(
+            [str(FLOE), "run", "--artifact", str(artifact), *lakehouse.options],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            env={**os.environ, "FLOE_SECRETS_DIR": str(tmp_path / "secrets")}))
+
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE TABLE "{target.table}" ({columns}, '
+                                       f"CHECK (customer_id NOT IN ({refused})))"))
+        code, first, stderr = floe_run()
+        assert code == 1, stderr
+        [sent] = first["destinations"]
+        assert (sent["rows_delivered"], sent["rows_rejected"]) == (rows - 3, 3)
+        assert target.rows() == (rows - 3, rows - 3)
+        with engine.begin() as connection:  # the constraint dropped, rows kept
+            connection.execute(sa.text(f'ALTER TABLE "{target.table}" RENAME TO old'))
+            connection.execute(sa.text(f'CREATE TABLE "{target.table}" ({columns})'))
+            connection.execute(sa.text(f'INSERT INTO "{target.table}" SELECT * FROM old'))
+            connection.execute(sa.text("DROP TABLE old"))
+    finally:
+        engine.dispose()
+    code, second, stderr = floe_run()
+    assert code == 0, stderr
+    [sent] = second["destinations"]
+    assert (sent["rows_delivered"], sent["rows_skipped"], sent["rows_rejected"]) == (
+        3, rows - 3, 0)
+    assert target.rows() == (rows, rows)
+    code, third, stderr = floe_run()
+    assert (code, third["destinations"][0]["rows_skipped"]) == (0, rows), stderr
+    assert target.rows() == (rows, rows)

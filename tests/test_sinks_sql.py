@@ -291,6 +291,91 @@ def test_the_sqlalchemy_path_is_exactly_once_too(tmp_path: Path) -> None:
     assert (entry["idempotency_key"], entry["row_count"]) == (first.idempotency_key, 5)
 
 
+
+# --- pieces of a refused batch ---------------------------------------------------------
+
+
+def alchemy_sink(url: str, table: str) -> Any:
+    """A sink on the SQLAlchemy path (URLs ADBC has no driver for); SQLite stands in."""
+    import dataclasses
+
+    from floe_compiler.sinks.sql_alchemy import AlchemyWriter
+
+    adbc = SqlDatabaseConnector().create_sink(SinkConfig(
+        "sql_database", {"url": url, "table": table}, retry_config=TINY_RETRY))
+    adbc.close()
+    return dataclasses.replace(adbc, writer=AlchemyWriter(
+        sa.create_engine(url), None, table, None, "_floe_deliveries", []))
+
+
+@pytest.mark.parametrize("path,dialect", [("adbc", "sqlite"), ("adbc", "postgresql"),
+                                          ("sqlalchemy", "sqlite")])
+def test_a_write_overlapping_a_piece_delivered_under_another_key_is_refused(
+        path: str, dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url, table = ((f"sqlite:///{tmp_path / 'dest.db'}", "customers") if dialect == "sqlite"
+                  else (request.getfixturevalue("postgres_server"),
+                        request.getfixturevalue("postgres_table")))
+    connector = SqlDatabaseConnector()
+    sink = (alchemy_sink(url, table) if path == "sqlalchemy" else connector.create_sink(
+        SinkConfig("sql_database", {"url": url, "table": table}, retry_config=TINY_RETRY)))
+    data = customers(count=6)
+    whole = connector.predict(data, **CONTEXT).idempotency_key
+    try:
+        piece = connector.write(sink, data.slice(2, 2), **CONTEXT, batch_key=whole,
+                                batch_offset=2)
+        assert (piece.status, piece.rows_delivered) == ("delivered", 2)
+        refused = connector.write(sink, data, **CONTEXT)  # the batch whole: rows 2..3 again
+        assert (refused.status, refused.rows_delivered) == ("failed", 0)
+        assert "rows 0..5 of this batch include rows 2..3, delivered earlier as a piece" \
+            in refused.errors[1]
+        larger = connector.write(sink, data.slice(0, 3), **CONTEXT, batch_key=whole,
+                                 batch_offset=0)
+        assert larger.status == "failed"
+        rest = [connector.write(sink, data.slice(start, rows), **CONTEXT, batch_key=whole,
+                                batch_offset=start) for start, rows in ((0, 2), (4, 2))]
+        assert [r.status for r in rest] == ["delivered", "delivered"]
+        again = connector.write(sink, data.slice(2, 2), **CONTEXT, batch_key=whole,
+                                batch_offset=2)
+        assert again.status == "skipped"
+        elsewhere = connector.write(sink, data, **{**CONTEXT, "batch_ordinal": 1})
+        assert elsewhere.status == "delivered"  # another batch: its own rows
+    finally:
+        close_sink(sink)
+    assert rows(url, table) == sorted(2 * [(f"C{i:03d}", 100.0 + i, i) for i in range(6)])
+
+
+@pytest.mark.parametrize("path", ["adbc", "sqlalchemy"])
+def test_a_ledger_from_an_earlier_floe_gets_the_new_columns_and_keeps_its_rows(
+        path: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # the ledger as floe 0.2 created it, one batch in
+        connection.execute(sa.text(
+            "CREATE TABLE _floe_deliveries (idempotency_key TEXT NOT NULL, target_table TEXT "
+            "NOT NULL, destination TEXT NOT NULL, snapshot_id INTEGER, batch_ordinal INTEGER "
+            "NOT NULL, row_count INTEGER NOT NULL, checksum TEXT NOT NULL, delivered_at TEXT, "
+            "PRIMARY KEY (target_table, idempotency_key))"))
+        first = SqlDatabaseConnector().predict(customers(), **CONTEXT)
+        connection.execute(sa.text(
+            "INSERT INTO _floe_deliveries VALUES (:key, 't', 'warehouse-export', 7, 0, 5, "
+            ":checksum, '2026-01-01')"), {"key": first.idempotency_key,
+                                         "checksum": first.checksum})
+    engine.dispose()
+    connector = SqlDatabaseConnector()
+    sink = (alchemy_sink(url, "t") if path == "sqlalchemy" else connector.create_sink(
+        SinkConfig("sql_database", {"url": url, "table": "t"}, retry_config=TINY_RETRY)))
+    try:
+        assert connector.write(sink, customers(), **CONTEXT).status == "skipped"
+        other = connector.write(sink, customers(), **{**CONTEXT, "batch_ordinal": 1})
+        assert other.status == "delivered", other.errors
+    finally:
+        close_sink(sink)
+    book = read_table(url, "_floe_deliveries")
+    assert [(r["batch_ordinal"], r["first_row"], r["batch_key"]) for r in book] == [
+        (0, None, None), (1, 0, other.idempotency_key)]
+    index = sa.inspect(sa.create_engine(url)).get_indexes("_floe_deliveries")
+    assert [i["column_names"] for i in index] == [["target_table", "batch_key"]]
+
 # --- PostgreSQL parses COPY data while the driver encodes the next record batch ---------
 
 

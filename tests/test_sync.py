@@ -358,6 +358,46 @@ def test_one_poison_row_in_a_rest_batch_is_rejected_alone(
     assert "1 rows rejected" in result.stderr
 
 
+def test_a_rest_rerun_after_the_api_stops_refusing_rows_sends_no_piece_twice(
+        run: Run, tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets,
+        httpserver: HTTPServer) -> None:
+    """An API that applies each Idempotency-Key once refuses a row (422), so floe sends
+    the batch's other rows in pieces. Once the API accepts the row, a rerun must not
+    send the batch whole under its own key, which the API has never seen, and so store
+    the pieces' rows twice: it sends the same pieces again (the API recognises their
+    keys) and the refused row."""
+    stored: list[int] = []
+    answered: dict[str, Response] = {}
+    refusing = True
+
+    def answer(request: Request) -> Response:
+        key = request.headers["Idempotency-Key"]
+        if key in answered:
+            return answered[key]
+        records = json.loads(request.data)
+        if refusing and any(r["name"] == POISON for r in records):
+            return Response('{"error": "amount must be positive"}', 422)
+        stored.extend(r["id"] for r in records)
+        answered[key] = Response("{}", 200)
+        return answered[key]
+
+    httpserver.expect_request("/accounts").respond_with_handler(answer)
+    secrets("crm-secret", {"base_url": httpserver.url_for("/")})
+    rows = source_rows(50)
+    rows[13] = (POISON, -1.0)
+    Source(lakehouse, rows)
+    artifact = write_artifact(tmp_path / "a.json", destination(
+        "crm", sink_type="rest_api", source_table="gold.accounts",
+        config={"path": "/accounts"}, batch_size=25))
+    first = floe_run(run, lakehouse, artifact)
+    assert (first.exit_code, only(first)["rows_rejected"]) == (1, 1)
+    assert sorted(stored) == sorted(set(range(50)) - {13})
+    refusing = False
+    second = floe_run(run, lakehouse, artifact)
+    assert second.exit_code == 0, second.output
+    assert sorted(stored) == list(range(50))
+
+
 def test_a_destination_wide_refusal_is_not_bisected_into_rejects(
         run: Run, tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets,
         httpserver: HTTPServer) -> None:

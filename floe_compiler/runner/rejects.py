@@ -8,13 +8,17 @@ or every piece of a level of four or more failing while none has succeeded yet (
 destination-wide refusal, such as a 401, must not cost 2N requests).
 
 The cut is deterministic, so a rerun of the same rows sends the same pieces under
-the same idempotency keys, provided the refusal was the rows' doing. A refusal that is
-not (a lock held past the statement timeout, a table another writer was creating at
-that moment) would leave the batch's rows in the ledger under its pieces' keys, which
-a rerun writing the batch whole does not find: it would insert them twice. So a
-refused batch is first written once more whole, under its own key, and cut only if
-refused again. Rejected rows are written, with their reasons, as JSON lines under
-`.floe/rejects/`; their values are the user's data and never printed.
+the same idempotency keys. Each piece is written with the whole batch's key and where
+its rows start in the batch (`batch_key`, `batch_offset`), which the ledger records: a
+later write of the batch, or of a larger piece of it, whose rows overlap a piece
+delivered under another key is refused (`ledger.Overlap`) and so cut the same way, and
+the delivered pieces are skipped. That holds when the destination stops refusing (a
+constraint dropped) and after a crash in the middle of the cut. A refusal that is not
+the rows' doing (a lock held past the statement timeout, a table another writer was
+creating at that moment) should not cost a cut either: a refused batch is first
+written once more whole, under its own key, and cut only if refused again. Rejected
+rows are written, with their reasons, as JSON lines under `.floe/rejects/`; their
+values are the user's data and never printed.
 """
 
 from __future__ import annotations
@@ -52,10 +56,15 @@ def _status(result: EgressResult) -> str:
     return str(getattr(result, "status", "") or ("delivered" if result.success else FAILED))
 
 
-def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolation:
+# Writes `rows`, which start at row `offset` of their batch; `batch_key` is None for the
+# batch itself, else the batch's idempotency key (the rows are a piece of it).
+Write = Callable[[pa.Table, int, "str | None"], EgressResult]
+
+
+def isolate(write: Write, data: pa.Table) -> Isolation:
     """Write `data`; if it fails for some rows, find them by bisection."""
     outcome = Isolation()
-    first = write(data)
+    first = write(data, 0, None)
     outcome.results.append(first)
     done = first.rows_delivered + int(getattr(first, "rows_skipped", 0))
     if first.success:
@@ -66,8 +75,10 @@ def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolat
     if _status(first) == UNKNOWN or data.num_rows - done <= 0:
         outcome.failure = first
         return outcome
+    batch_key = first.idempotency_key or None
     if not done:  # written once more whole: see the module's docstring
-        again = write(data)
+        again = write(data, 0, None)
+        batch_key = batch_key or again.idempotency_key or None
         if again.success or _status(again) == UNKNOWN:
             outcome.results = [_attempted(again, first)]
             if again.success:
@@ -84,7 +95,7 @@ def isolate(write: Callable[[pa.Table], EgressResult], data: pa.Table) -> Isolat
     while level:
         failing: list[tuple[int, int]] = []
         for start, rows in level:
-            result = write(data.slice(start, rows))
+            result = write(data.slice(start, rows), start, batch_key)
             outcome.results.append(result)
             if result.success:
                 outcome.delivered.append((start, rows))

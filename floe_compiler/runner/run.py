@@ -493,11 +493,12 @@ def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteCo
         return (Isolation([dataclasses.replace(planned, bytes_transmitted=0)]),
                 planned.bytes_transmitted)
 
-    def write(rows: pa.Table) -> EgressResult:
+    def write(rows: pa.Table, offset: int, batch_key: str | None) -> EgressResult:
+        piece = {} if batch_key is None else {"batch_key": batch_key, "batch_offset": offset}
         try:
             result: EgressResult = connector.write(
                 sink, rows, destination=context.destination, snapshot_id=context.snapshot_id,
-                batch_ordinal=context.batch_ordinal, stop=context.stop)
+                batch_ordinal=context.batch_ordinal, stop=context.stop, **piece)
             return result
         except Exception as exc:  # a connector bug fails its batch; earlier ones still count
             if os.environ.get("FLOE_DEBUG"):

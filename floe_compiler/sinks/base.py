@@ -127,6 +127,13 @@ class SinkConnector(ABC):
     - `stop` (threading.Event): set when the run is interrupted (SIGINT/SIGTERM); a
       connector should end waits (retry backoff) early and let the batch in flight
       finish or roll back.
+    - `batch_key` (str) and `batch_offset` (int), only when `data` is a piece of a batch
+      the connector refused (`floe run` cuts such a batch to find the refused rows): the
+      `idempotency_key` the connector reported for the whole batch, and the index of
+      the piece's first row in it. A connector that records deliveries should record
+      them too and refuse a write whose rows overlap rows of the same batch delivered
+      under another key, so that a rerun cuts the batch as before instead of writing
+      rows twice (`floe_compiler.sinks.ledger`).
 
     Derive `EgressResult.idempotency_key` from them and the payload hash
     (`floe_compiler.sinks.assurance.idempotency_key`), so that a rerun sends the same keys.

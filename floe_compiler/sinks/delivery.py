@@ -78,6 +78,8 @@ class WriteContext:
     snapshot_id: int | None = None
     batch_ordinal: int = 0
     stop: threading.Event | None = None  # set when the run is interrupted
+    batch_key: str | None = None  # a piece of a refused batch: the whole batch's key
+    batch_offset: int = 0  # ... and where the piece's rows start in it
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> WriteContext:
@@ -85,6 +87,8 @@ class WriteContext:
         snapshot_id = kwargs.get("snapshot_id")
         batch_ordinal = kwargs.get("batch_ordinal", 0)
         stop = kwargs.get("stop")
+        batch_key = kwargs.get("batch_key")
+        batch_offset = kwargs.get("batch_offset", 0)
         if not isinstance(destination, str):
             raise TypeError("write(destination=...) must be a str")
         if snapshot_id is not None and not isinstance(snapshot_id, int):
@@ -93,7 +97,11 @@ class WriteContext:
             raise TypeError("write(batch_ordinal=...) must be an int")
         if stop is not None and not isinstance(stop, threading.Event):
             raise TypeError("write(stop=...) must be a threading.Event")
-        return cls(destination, snapshot_id, batch_ordinal, stop)
+        if batch_key is not None and not isinstance(batch_key, str):
+            raise TypeError("write(batch_key=...) must be a str or None")
+        if not isinstance(batch_offset, int) or batch_offset < 0:
+            raise TypeError("write(batch_offset=...) must be an int >= 0")
+        return cls(destination, snapshot_id, batch_ordinal, stop, batch_key, batch_offset)
 
     def key(self, payload_sha256: str, part: int | None = None) -> str:
         ordinal = self.batch_ordinal if part is None else f"{self.batch_ordinal}.{part}"
@@ -107,6 +115,8 @@ class Chunk:
     body: Body  # the canonical encoding: what is sent, or checksummed
     checksum: str  # sha256 hex of `body`
     idempotency_key: str
+    batch_key: str  # the key of the whole batch it belongs to (its write's, or given)
+    first_row: int  # index of its first row within that batch
 
     @property
     def rows(self) -> int:
@@ -134,14 +144,18 @@ def plan(data: pa.Table, context: WriteContext, chunk_rows: int | None,
     slices = [(start, data.slice(start, step)) for start in range(0, data.num_rows, step)]
     several = len(slices) > 1
     digest = hashlib.sha256()
-    planned = []
-    for index, (start, rows) in enumerate(slices):
+    encoded = []
+    for start, rows in slices:
         body = encode(rows)
-        checksum = sha256_hex(body)
         digest.update(body)
-        planned.append(Chunk(start, rows, body, checksum,
-                             context.key(checksum, index if several else None)))
-    return Plan(planned, digest.hexdigest(), context.key(digest.hexdigest()), data.num_rows)
+        encoded.append((start, rows, body, sha256_hex(body)))
+    key = context.key(digest.hexdigest())
+    batch_key = context.batch_key or key
+    planned = [Chunk(start, rows, body, checksum,
+                     context.key(checksum, index if several else None), batch_key,
+                     context.batch_offset + start)
+               for index, (start, rows, body, checksum) in enumerate(encoded)]
+    return Plan(planned, digest.hexdigest(), key, data.num_rows)
 
 
 def predicted(data: pa.Table, kwargs: Mapping[str, Any],

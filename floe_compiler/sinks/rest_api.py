@@ -22,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +30,7 @@ import pyarrow as pa
 
 from floe_compiler import __version__
 from floe_compiler.credentials import mask_values
+from floe_compiler.sinks import local_ledger
 from floe_compiler.sinks.base import EgressResult, SinkConfig, SinkConfigurationError, SinkConnector
 from floe_compiler.sinks.delivery import (
     Chunk,
@@ -38,6 +40,7 @@ from floe_compiler.sinks.delivery import (
     WriteContext,
     deliver,
 )
+from floe_compiler.sinks.ledger import LedgerRow
 from floe_compiler.sinks.modes import INSERT, UPDATE, UPSERT
 from floe_compiler.sinks.payload import (
     apply_field_mapping,
@@ -81,6 +84,7 @@ class RestSink:
     batch_size: int | None
     retry: RetryPolicy
     timeout: float
+    ledger_path: Path = field(default_factory=local_ledger.default_path)  # see _noted_piece
 
     def close(self) -> None:
         self.client.close()
@@ -152,13 +156,17 @@ class RestApiConnector(SinkConnector):
                 f"{data.num_rows} rows failed", f"{_all_rows(data.num_rows)}: {exc}"])
 
         def send(chunk: Chunk) -> Sent:
+            piece = _noted_piece(sink, context, chunk)
             attempts = Attempts()
             try:
                 response = sink.retry.call(lambda: _request(sink, chunk), retry_on=_transient,
                                            attempts=attempts, stop=context.stop)
             except (DeliveryError, RetriesExhausted) as exc:
-                raise DeliveryError(str(exc), unknown=attempts_unanswered(attempts),
-                                    attempts=attempts.count,
+                unknown = attempts_unanswered(attempts)
+                if piece is not None and not unknown:  # refused: not at the API
+                    with local_ledger.opened(sink.ledger_path) as book:
+                        local_ledger.forget(book, piece)
+                raise DeliveryError(str(exc), unknown=unknown, attempts=attempts.count,
                                     retries=_retries(attempts, failed=True)) from exc
             return Sent(_record_ids(response, sink.record_ids_field), attempts=attempts.count,
                         retries=_retries(attempts, failed=False))
@@ -270,6 +278,24 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _noted_piece(sink: RestSink, context: WriteContext, chunk: Chunk) -> LedgerRow | None:
+    """Refuse a chunk that overlaps pieces of its batch sent earlier under other keys, and
+    note a piece before it is sent (see `local_ledger`); the piece's row, or None."""
+    piece = context.batch_key is not None
+    if not piece and not sink.ledger_path.exists():  # no piece was ever sent from here
+        return None
+    row = LedgerRow(chunk.idempotency_key, f"{sink.method} {sink.path}", context.destination,
+                    context.snapshot_id, context.batch_ordinal, chunk.rows, chunk.checksum,
+                    chunk.batch_key, chunk.first_row)
+    with local_ledger.opened(sink.ledger_path) as book:
+        overlap = local_ledger.overlap(book, row)
+        if overlap is not None:
+            raise DeliveryError(str(overlap))
+        if piece:
+            local_ledger.record(book, row)
+    return row if piece else None
 
 
 def _record_ids(response: httpx.Response, ids_field: str | None) -> list[str]:

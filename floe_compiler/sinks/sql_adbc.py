@@ -111,13 +111,12 @@ class AdbcWriter:
 
         connection = self.connection()
         with connection.cursor() as cursor:
-            cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
-                                             self.ledger_table))
-            existing = self._table_schema(cursor)
+            self._ensure_ledger(cursor)
+            existing = self._table_schema(cursor, self.schema, self.table)
             if existing is None:
                 cursor.execute(column_ddl(self.dialect, qualified(self.schema, self.table),
                                           schema, self.primary_key))
-                existing = self._table_schema(cursor)
+                existing = self._table_schema(cursor, self.schema, self.table)
                 assert existing is not None
         connection.commit()
         missing = [n for n in [*schema.names, *self.primary_key] if n not in existing.names]
@@ -126,19 +125,24 @@ class AdbcWriter:
         self._columns = list(schema.names)
         self._append_schema = self._appendable(existing, schema)
 
-    def _table_schema(self, cursor: Any) -> pa.Schema | None:
+    def _ensure_ledger(self, cursor: Any) -> None:
+        book = self._table_schema(cursor, self.ledger_schema, self.ledger_table)
+        for statement in ledger.ensure_sql(self.dialect, self.ledger_schema, self.ledger_table,
+                                           None if book is None else set(book.names)):
+            cursor.execute(statement)
+
+    def _table_schema(self, cursor: Any, schema: str | None, table: str) -> pa.Schema | None:
         if self.dialect == "postgresql":
-            cursor.execute("SELECT to_regclass($1) IS NOT NULL",
-                           (qualified(self.schema, self.table),))
+            cursor.execute("SELECT to_regclass($1) IS NOT NULL", (qualified(schema, table),))
         else:
-            master = f"{quote(self.schema)}.sqlite_master" if self.schema else "sqlite_master"
+            master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
             cursor.execute(f"SELECT count(*) > 0 FROM {master} WHERE type IN ('table', 'view') "
-                           "AND name = ?", (self.table,))
+                           "AND name = ?", (table,))
         if not cursor.fetchone()[0]:
             return None
-        cursor.execute(f"SELECT * FROM {qualified(self.schema, self.table)} WHERE 1 = 0")
-        schema: pa.Schema = cursor.fetch_arrow_table().schema
-        return schema
+        cursor.execute(f"SELECT * FROM {qualified(schema, table)} WHERE 1 = 0")
+        columns: pa.Schema = cursor.fetch_arrow_table().schema
+        return columns
 
     def _appendable(self, existing: pa.Schema, sent: pa.Schema) -> pa.Schema | None:
         """The schema to cast a chunk to before appending it; None to merge instead."""
@@ -165,6 +169,11 @@ class AdbcWriter:
             if not self._claim(cursor, row):
                 return False
             if chunk.rows:
+                cursor.execute(ledger.overlap_sql(self.dialect, self.ledger_schema,
+                                                  self.ledger_table), row.overlap_params())
+                found = cursor.fetchall()
+                if found:  # rolled back by reset()
+                    raise ledger.Overlap(row, *found[0])
                 if self._append_schema is not None:
                     data = chunk.data.cast(self._append_schema)
                     cursor.adbc_ingest(self.table, streamed(data), mode="append",
@@ -193,8 +202,7 @@ class AdbcWriter:
         self.committing = False
         connection = self.connection()
         with connection.cursor() as cursor:
-            cursor.execute(ledger.create_sql(self.dialect, self.ledger_schema,
-                                             self.ledger_table))
+            self._ensure_ledger(cursor)
             if not self._claim(cursor, row):
                 return False
             if chunk.rows:

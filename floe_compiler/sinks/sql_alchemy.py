@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from floe_compiler.sinks.base import SinkConfigurationError
 from floe_compiler.sinks.delivery import Chunk
-from floe_compiler.sinks.ledger import LedgerRow
+from floe_compiler.sinks.ledger import ADDED_COLUMNS, LedgerRow, Overlap
 
 
 class AlchemyWriter:
@@ -36,6 +36,9 @@ class AlchemyWriter:
             sa.Column("checksum", sa.String(64), nullable=False),
             sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=False,
                       server_default=sa.func.current_timestamp()),
+            sa.Column("batch_key", sa.String(36)),
+            sa.Column("first_row", sa.BigInteger),
+            sa.Index(f"{ledger_table}_by_batch", "target_table", "batch_key"),
             schema=ledger_schema)
         self.table: sa.Table | None = None
         self.committing = False  # see SqlWriter
@@ -56,10 +59,29 @@ class AlchemyWriter:
             keys = [sa.PrimaryKeyConstraint(*self.primary_key)] if self.primary_key else []
             self.table = sa.Table(self.table_name, metadata, *columns, *keys)
             self.table.create(self.engine, checkfirst=True)
-        self.ledger.create(self.engine, checkfirst=True)
+        self._ensure_ledger()
         missing = [n for n in [*schema.names, *self.primary_key] if n not in self.table.c]
         if missing:
             raise SinkConfigurationError(f"has no column(s) {', '.join(dict.fromkeys(missing))}")
+
+    def _ensure_ledger(self) -> None:
+        """Create the ledger, or add the columns an earlier floe's ledger lacks."""
+        book = self.ledger
+        inspector = sa.inspect(self.engine)
+        if not inspector.has_table(book.name, schema=book.schema):
+            book.create(self.engine, checkfirst=True)
+            return
+        present = {c["name"] for c in inspector.get_columns(book.name, schema=book.schema)}
+        missing = [book.c[name] for name in ADDED_COLUMNS if name not in present]
+        if not missing:
+            return
+        name = self.engine.dialect.identifier_preparer.format_table(book)
+        with self.engine.begin() as connection:
+            for column in missing:
+                spec = sa.schema.CreateColumn(column).compile(dialect=self.engine.dialect)
+                connection.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {spec}"))
+        for index in book.indexes:
+            index.create(self.engine, checkfirst=True)
 
     def write(self, chunk: Chunk, row: LedgerRow) -> bool:
         assert self.table is not None, "prepare() first"
@@ -71,13 +93,25 @@ class AlchemyWriter:
                 ledger.c.idempotency_key == row.idempotency_key)).first()
             if found is not None:
                 return False
+            if chunk.rows and row.first_row is not None:
+                end = row.first_row + row.row_count
+                overlap = connection.execute(sa.select(ledger.c.first_row, ledger.c.row_count)
+                                             .where(ledger.c.target_table == row.target_table,
+                                                    ledger.c.batch_key == row.batch_key,
+                                                    ledger.c.idempotency_key
+                                                    != row.idempotency_key,
+                                                    ledger.c.first_row < end,
+                                                    ledger.c.first_row + ledger.c.row_count
+                                                    > row.first_row).limit(1)).first()
+                if overlap is not None:
+                    raise Overlap(row, *overlap)
             if chunk.rows:
                 connection.execute(sa.insert(self.table), chunk.data.to_pylist())
             connection.execute(sa.insert(ledger).values(
                 idempotency_key=row.idempotency_key, target_table=row.target_table,
                 destination=row.destination, snapshot_id=row.snapshot_id,
                 batch_ordinal=row.batch_ordinal, row_count=row.row_count,
-                checksum=row.checksum))
+                checksum=row.checksum, batch_key=row.batch_key, first_row=row.first_row))
             self.committing = True  # leaving the block commits
         return True
 

@@ -37,8 +37,9 @@ from floe_compiler.sinks.delivery import (
     Sent,
     WriteContext,
     deliver,
+    plan,
 )
-from floe_compiler.sinks.ledger import DEFAULT_LEDGER_TABLE, LedgerRow
+from floe_compiler.sinks.ledger import DEFAULT_LEDGER_TABLE, LedgerRow, Overlap
 from floe_compiler.sinks.modes import BUILT_IN, INSERT, KEYED, MIRROR, UPSERT
 from floe_compiler.sinks.payload import apply_field_mapping
 from floe_compiler.sinks.retry import Attempts, RetriesExhausted, RetryPolicy
@@ -149,7 +150,9 @@ class SqlDatabaseConnector(SinkConnector):
                 _retrying(sink, lambda: sink.writer.prepare(data.schema), context, Attempts())
                 sink.prepared = data.schema
         except (SinkConfigurationError, DeliveryError) as exc:
-            return EgressOutcome(success=False, status=FAILED, errors=[
+            # The key still, so that the runner can name the batch its pieces belong to.
+            key = plan(data, context, sink.batch_size, arrow_ipc).idempotency_key
+            return EgressOutcome(success=False, status=FAILED, idempotency_key=key, errors=[
                 f"{data.num_rows} rows failed", f"table {sink.target}: {exc}"])
 
         return deliver(data, context, sink.batch_size, arrow_ipc,
@@ -263,7 +266,8 @@ def _ledgered(sink: SqlSink, context: WriteContext,
     def send(chunk: Chunk) -> Sent:
         attempts = Attempts()
         row = LedgerRow(chunk.idempotency_key, sink.target, context.destination,
-                        context.snapshot_id, context.batch_ordinal, chunk.rows, chunk.checksum)
+                        context.snapshot_id, context.batch_ordinal, chunk.rows, chunk.checksum,
+                        chunk.batch_key, chunk.first_row)
         at_commit = False  # an attempt of this run failed once COMMIT was asked for
 
         def attempt() -> bool:
@@ -306,6 +310,9 @@ def _retrying(sink: SqlSink, action: Any, context: WriteContext, attempts: Attem
                             retries=attempts.failures[:-1]) from exc
     except SinkConfigurationError:
         raise
+    except Overlap as exc:  # refused: the runner cuts the write as an earlier run did
+        raise DeliveryError(str(exc), attempts=attempts.count,
+                            retries=attempts.failures) from exc
     except (sa_exc.SQLAlchemyError, pa.ArrowException) as exc:
         raise DeliveryError(_arrow_or_db(exc), attempts=attempts.count,
                             retries=attempts.failures) from exc

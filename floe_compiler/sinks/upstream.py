@@ -12,9 +12,10 @@ entry-point groups `floe.ingestion` and `floe.sinks`. When floe-core is installe
 
 What the wrapping guarantees. Our built-in SQL connectors write a batch's rows and its
 ledger row in ONE transaction, so each batch is delivered exactly once. A plugin's write
-is not part of our transaction, so for it the ledger is a local SQLite file (default
-`.floe/deliveries.sqlite`, `config.ledger_path` to move it) that records a batch's
-deterministic key after the plugin reported it delivered. Hence:
+is not part of our transaction, so for it the ledger is a local SQLite file
+(`local_ledger.py`: `.floe/deliveries.sqlite`, `$FLOE_LEDGER_PATH` or
+`config.ledger_path` to move it) that records a batch's deterministic key after the
+plugin reported it delivered. Hence:
 
 - a batch the ledger holds is never sent again by a rerun of the same snapshot (the
   rerun reports it `skipped`), whatever the plugin;
@@ -37,14 +38,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe_compiler.sinks import ledger
+from floe_compiler.sinks import ledger, local_ledger
 from floe_compiler.sinks.base import (
     EgressResult,
     SinkConfig,
@@ -57,7 +56,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 UPSTREAM_GROUPS = ("floe.sinks", "floe.ingestion")
-DEFAULT_LEDGER_PATH = Path(".floe") / "deliveries.sqlite"
 # Keys of a destination's `config` that are ours, never passed to the plugin.
 OUR_KEYS = frozenset({"connector", "ledger_path"})
 
@@ -130,7 +128,7 @@ class UpstreamConnector(SinkConnector):
             handle = self.plugin.create_sink(theirs)
         target = str(config.connection_config.get("table") or config.sink_type)
         return UpstreamSink(handle, config.sink_type, target,
-                            Path(str(ours.get("ledger_path") or DEFAULT_LEDGER_PATH)))
+                            Path(str(ours.get("ledger_path") or local_ledger.default_path())))
 
     def write(self, sink: Any, data: pa.Table, **kwargs: Any) -> EgressResult:
         from floe_compiler.sinks.assurance import arrow_ipc, sha256_hex
@@ -150,11 +148,17 @@ class UpstreamConnector(SinkConnector):
         key = context.key(checksum)
         rows = int(data.num_rows)
         row = ledger.LedgerRow(key, sink.target, context.destination, context.snapshot_id,
-                               context.batch_ordinal, rows, checksum)
-        with _ledger(sink.ledger_path) as book:
-            if _holds(book, row):
+                               context.batch_ordinal, rows, checksum,
+                               context.batch_key or key, context.batch_offset)
+        with local_ledger.opened(sink.ledger_path) as book:
+            if local_ledger.holds(book, row):
                 return EgressOutcome(success=True, checksum=checksum, idempotency_key=key,
                                      status=SKIPPED, attempts=0, rows_skipped=rows)
+            overlap = local_ledger.overlap(book, row)
+            if overlap is not None:
+                return EgressOutcome(success=False, checksum=checksum, idempotency_key=key,
+                                     status=FAILED, attempts=0,
+                                     errors=[f"{rows} rows failed", str(overlap)])
             try:
                 with _logs_to_stderr():
                     theirs = self.plugin.write(sink.handle, data,
@@ -167,7 +171,7 @@ class UpstreamConnector(SinkConnector):
             if not result.success:
                 return EgressOutcome(**{**_fields(result), "checksum": checksum,
                                         "idempotency_key": key}, status=FAILED, attempts=1)
-            _record(book, row)
+            local_ledger.record(book, row)
         return EgressOutcome(**{**_fields(result), "checksum": checksum,
                                 "idempotency_key": key}, status=DELIVERED, attempts=1)
 
@@ -216,28 +220,3 @@ def _fields(result: EgressResult) -> dict[str, Any]:
 def _logs_to_stderr() -> Iterator[None]:
     with contextlib.redirect_stdout(sys.stderr):
         yield
-
-
-@contextlib.contextmanager
-def _ledger(path: Path) -> Iterator[sqlite3.Connection]:
-    if path.parent != Path(""):
-        os.makedirs(path.parent, exist_ok=True)
-    book = sqlite3.connect(path, timeout=30)
-    try:
-        book.execute(ledger.create_sql("sqlite", None, ledger.DEFAULT_LEDGER_TABLE))
-        yield book
-    finally:
-        book.close()
-
-
-def _holds(book: sqlite3.Connection, row: ledger.LedgerRow) -> bool:
-    found = book.execute(f"SELECT 1 FROM {ledger.DEFAULT_LEDGER_TABLE} "
-                         "WHERE target_table = ? AND idempotency_key = ?",
-                         (row.target_table, row.idempotency_key)).fetchone()
-    return found is not None
-
-
-def _record(book: sqlite3.Connection, row: ledger.LedgerRow) -> None:
-    with book:  # commits
-        book.execute(ledger.claim_sql("sqlite", None, ledger.DEFAULT_LEDGER_TABLE),
-                     row.params()).fetchall()
