@@ -5,7 +5,8 @@ measured in the same run, on the same machine, interleaved with it:
 
   a  `floe validate` on one upstream floe.yaml (demo_customer-360) and on upstream's
      demo manifest vs `check-jsonschema` on the same file (whole processes, median of
-     --repeat runs)                                          target: <= 0.35x
+     --repeat runs), and on the bundled example's floe.yaml, which has destinations
+                                                             target: <= 0.35x
   b  the same on 200 floe.yaml files in one call              target: <= 0.25x
   c  compile of generated projects (1k/10k/100k transforms, 100/1k/10k destinations):
      library and CLI time, the CLI's peak RSS, growth between sizes, and the ratio to a
@@ -53,6 +54,7 @@ from timing import ENV, child, interleaved  # noqa: E402
 UPSTREAM = Path("/work/shared/corpus/upstream")  # upstream floe's files, where present
 DEMO = UPSTREAM / "demo_customer-360" / "floe.yaml"
 DEMO_MANIFEST = UPSTREAM / "demo" / "manifest.yaml"
+EXAMPLE = ROOT / "examples" / "customer-analytics" / "floe.yaml"
 FALLBACK = ROOT / "examples" / "customer-analytics" / "floe.yaml"
 SIZES = ((1_000, 100), (10_000, 1_000), (100_000, 10_000))
 BIG = 64 * 1024 * 1024  # --max-bytes for the generated projects (10k transforms is ~1.5 MB)
@@ -91,6 +93,9 @@ def bench_single(tmp: Path, repeat: int, demo: Path) -> Results:
     files = {"floe.yaml": (demo, spec_schema(tmp))}
     manifest = DEMO_MANIFEST if DEMO_MANIFEST.exists() else FALLBACK.with_name("manifest.yaml")
     files["manifest.yaml"] = (manifest, spec_schema(tmp, "manifest.schema.json"))
+    # Upstream's demos have no destinations; a floe.yaml with some also looks up the
+    # installed sink connectors (FLOE-W210), as most of ours will.
+    files["floe.yaml with destinations"] = (EXAMPLE, spec_schema(tmp))
     results: Results = {}
     for label, (path, schema) in files.items():
         times = interleaved({

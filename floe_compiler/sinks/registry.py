@@ -19,9 +19,9 @@ connectors serve one sink type, floe's built-in wins, unless the destination's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
 
 from floe_compiler.sinks.base import SinkConnector
+from floe_compiler.sinks.entry_points import EntryPoint, entry_points
 from floe_compiler.sinks.upstream import UpstreamConnector, is_upstream, upstream_base
 
 ENTRY_POINT_GROUP = "floe.sinks"
@@ -75,10 +75,16 @@ class Served:
 
 
 def _entry_points() -> list[EntryPoint]:
-    found = list(entry_points(group=ENTRY_POINT_GROUP))
-    if upstream_base() is not None:
-        found += entry_points(group=UPSTREAM_ONLY_GROUP)
-    return found
+    found = entry_points({ENTRY_POINT_GROUP, UPSTREAM_ONLY_GROUP})
+    if not any(ep.group == UPSTREAM_ONLY_GROUP for ep in found) or upstream_base() is None:
+        found = [ep for ep in found if ep.group == ENTRY_POINT_GROUP]
+    return sorted(found, key=lambda ep: ep.group != ENTRY_POINT_GROUP)  # stable
+
+
+def _distribution(entry_point: EntryPoint) -> str:
+    if not entry_point.distribution:
+        return ""
+    return f"{entry_point.distribution} {entry_point.version}"
 
 
 def installed_connectors() -> list[InstalledConnector]:
@@ -90,10 +96,8 @@ def installed_connectors() -> list[InstalledConnector]:
 
 def load(entry_point: EntryPoint) -> InstalledConnector | None:
     """The connector of an entry point (None: a floe.ingestion plugin that is no sink)."""
-    dist = entry_point.dist
     installed = InstalledConnector(entry_point.name, entry_point.value,
-                                   f"{dist.name} {dist.version}" if dist else "",
-                                   group=entry_point.group)
+                                   _distribution(entry_point), group=entry_point.group)
     try:
         target = entry_point.load()
         if entry_point.group == UPSTREAM_ONLY_GROUP and not is_upstream(target):
@@ -173,10 +177,9 @@ def sink_types() -> SinkTypes:
     (floe-core ones started for that, and shut down again)."""
     found: list[InstalledConnector] = []
     for entry_point in _entry_points():
-        dist = entry_point.dist
-        if dist is not None and dist.name == OUR_DISTRIBUTION:
+        if entry_point.distribution == OUR_DISTRIBUTION:
             found.append(InstalledConnector(entry_point.name, entry_point.value,
-                                            f"{dist.name} {dist.version}",
+                                            _distribution(entry_point),
                                             sink_types=[entry_point.name]))
             continue
         installed = load(entry_point)
