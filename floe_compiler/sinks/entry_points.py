@@ -101,7 +101,7 @@ def _read(directory: str, groups: Collection[str]) -> list[EntryPoint]:
             continue
         if line.startswith("[") and line.endswith("]"):
             group = line.strip("[]")
-        elif group in groups:
+        elif group is not None and group in groups:
             name, _, value = line.partition("=")
             pairs.append((name.strip(), value.strip(), group))
     if not pairs:
