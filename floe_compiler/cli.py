@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -112,6 +112,26 @@ def _nothing_to_clean_up() -> None:
     _QUICK_EXIT = _OWN_PROCESS
 
 
+def _end(code: int) -> NoReturn:
+    """End a command that has nothing to clean up. In a process of ours, end it right
+    here, while the command still holds its objects: returning first would free the
+    document, the models and the artifact one by one (~40 ms at 10k transforms, ~0.45 s
+    at 100k), only for the process to end."""
+    if _QUICK_EXIT:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe
+            stream.flush()
+    os._exit(code)
+
+
 def _without_pydantic_plugins() -> None:
     """A short run in a process of ours: skip Pydantic's plugin discovery (a scan of every
     installed distribution's entry points, ~12 ms), as PYDANTIC_DISABLE_PLUGINS allows.
@@ -156,7 +176,7 @@ def validate(paths: tuple[Path, ...], manifest_path: Path | None, stdin_filename
     report = run(sources, options, manifest=Source.from_path(manifest_path)
                  if manifest_path is not None else None).report.adding(problems)
     _emit(report, fmt)
-    sys.exit(report.exit_code)
+    _end(report.exit_code)
 
 
 @cli.command("check")
@@ -201,7 +221,7 @@ def check_command(paths: tuple[Path, ...], manifest_path: Path | None, artifact:
             click.echo(f"floe check: {spec} does not compile: `floe validate {spec}` shows why",
                        err=True)
     _emit(report, fmt)
-    sys.exit(max(report.exit_code, 1 if checked.broken else 0))
+    _end(max(report.exit_code, 1 if checked.broken else 0))
 
 
 @cli.command("explain")
@@ -400,7 +420,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     report = result.report
     if result.artifact is None:
         _emit(report, fmt)
-        sys.exit(report.exit_code)
+        _end(report.exit_code)
     data = to_json(result.artifact)
     if check:
         from floe_compiler.artifact_diff import stale
@@ -414,7 +434,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         same = output.read_bytes() == data
         note = "" if same else " (its inputs differ only in comments or layout)"
         _say(fmt, f"{output} is up to date{note}")
-        return
+        _end(0)
     try:
         write_atomic(output, data)
     except OSError as exc:
@@ -428,6 +448,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
          f"{_abbreviate([t.name for t in artifact.transforms])}\n"
          f"  destinations ({len(artifact.destinations)}): "
          f"{_abbreviate([f'{d.name} ({d.sink_type})' for d in artifact.destinations]) or '-'}")
+    _end(0)
 
 
 def _abbreviate(names: list[str], most: int = 8) -> str:
@@ -696,7 +717,6 @@ def seed_demo_command(catalog_uri: str | None, warehouse: str | None, rows: int,
 
 def main() -> None:
     """The `floe` console script: the process is ours (unlike `cli` called in-process)."""
-    import contextlib
     import os
 
     global _OWN_PROCESS
@@ -705,10 +725,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except SystemExit as done:
         if _QUICK_EXIT and isinstance(done.code, int | None):
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(OSError, ValueError):  # a closed pipe
-                    stream.flush()
-            os._exit(done.code or 0)
+            _exit_now(done.code or 0)
         raise
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
