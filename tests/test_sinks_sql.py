@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,64 @@ def test_a_write_overlapping_a_piece_delivered_under_another_key_is_refused(
     finally:
         close_sink(sink)
     assert rows(url, table) == sorted(2 * [(f"C{i:03d}", 100.0 + i, i) for i in range(6)])
+
+
+def test_a_whole_write_waits_for_a_piece_of_its_batch_being_written_then_is_refused(
+        postgres_server: str, postgres_table: str) -> None:
+    """Two writers of one batch at once, in different pieces (a rerun started while a
+    run still cuts the batch): the second waits for the first's transaction, then sees
+    its rows. Without the wait each would see only the other's committed rows, and
+    both would commit."""
+    import threading
+
+    from floe_compiler.sinks import ledger
+
+    connector = SqlDatabaseConnector()
+    config = SinkConfig("sql_database", {"url": postgres_server, "table": postgres_table},
+                        retry_config=TINY_RETRY)
+    data = customers(count=6)
+    whole = connector.predict(data, **CONTEXT)
+    first = write(config.connection_config, data, batch_ordinal=9)  # table and ledger made
+    assert first.status == "delivered"
+    piece = connector.predict(data.slice(2, 2), **CONTEXT, batch_key=whole.idempotency_key,
+                              batch_offset=2)
+    row = ledger.LedgerRow(piece.idempotency_key, postgres_table, CONTEXT["destination"], 7, 0,
+                           2, piece.checksum, whole.idempotency_key, 2)
+    engine = sa.create_engine(postgres_server)
+    outcome: list[Any] = []
+    try:
+        with engine.connect() as other:  # the other writer, mid-transaction
+            other.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                          {"key": ledger.batch_lock(row)})
+            other.execute(sa.text(
+                "INSERT INTO _floe_deliveries (idempotency_key, target_table, destination, "
+                "snapshot_id, batch_ordinal, row_count, checksum, batch_key, first_row) VALUES "
+                "(:k, :t, :d, 7, 0, 2, :c, :b, 2)"), {
+                    "k": row.idempotency_key, "t": row.target_table, "d": row.destination,
+                    "c": row.checksum, "b": row.batch_key})
+            other.execute(sa.text(f'INSERT INTO "{postgres_table}" VALUES '
+                                  "('C002', 102.0, 2), ('C003', 103.0, 3)"))
+            sink = connector.create_sink(config)
+            writer = threading.Thread(target=lambda: outcome.append(
+                connector.write(sink, data, **CONTEXT)))
+            writer.start()
+            deadline = time.monotonic() + 30
+            with engine.connect() as watch:  # until floe waits for the other writer (or ends)
+                while writer.is_alive() and not watch.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"
+                )).scalar_one():
+                    watch.rollback()
+                    assert time.monotonic() < deadline, "floe neither waited nor ended"
+                    time.sleep(0.02)
+            other.commit()
+            writer.join(timeout=30)
+            close_sink(sink)
+    finally:
+        engine.dispose()
+    [result] = outcome
+    assert (result.status, result.rows_delivered) == ("failed", 0)
+    assert "delivered earlier as a piece" in result.errors[1]
+    assert len(rows(postgres_server, postgres_table)) == 6 + 2  # batch 9, and the piece
 
 
 @pytest.mark.parametrize("path", ["adbc", "sqlalchemy"])

@@ -23,6 +23,7 @@ columns added (`ensure_sql`); its rows, which have none, never overlap.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import astuple, dataclass
 
 from floe_compiler.sinks.sql_names import qualified, quote
@@ -107,6 +108,15 @@ def index_sql(dialect: str, schema: str | None, table: str) -> str:
     on = (f"{qualified(schema, name)} ON {quote(table)}" if dialect == "sqlite"
           else f"{quote(name)} ON {qualified(schema, table)}")
     return f"CREATE INDEX IF NOT EXISTS {on} (target_table, batch_key)"
+
+
+def batch_lock(row: LedgerRow) -> int:
+    """A PostgreSQL advisory lock key for the batch `row` belongs to. Two writers of one
+    batch in different pieces (a run, and a rerun started while it still writes) each
+    see only the other's committed rows; taken before the claim, the lock makes the
+    second wait for the first to end, so that its overlap check sees what went in."""
+    name = f"{row.target_table}\x1f{row.batch_key or row.idempotency_key}"
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def overlap_sql(dialect: str, schema: str | None, table: str) -> str:

@@ -166,6 +166,9 @@ class AdbcWriter:
         self.committing = False
         connection = self.connection()
         with connection.cursor() as cursor:
+            if chunk.rows and self.dialect == "postgresql":  # SQLite: one writer at a time
+                cursor.execute("SELECT pg_advisory_xact_lock($1)", (ledger.batch_lock(row),))
+                cursor.fetchall()
             if not self._claim(cursor, row):
                 return False
             if chunk.rows:
