@@ -386,9 +386,14 @@ def unique_names(doc: Located, list_key: str, noun: str) -> list[Diagnostic]:
 
 
 def _str_list(value: Any) -> list[str] | None:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    return None
+    """`value` if it is a list of strings, else None."""
+    if not isinstance(value, list):
+        return None
+    try:
+        "".join(value)  # any item but a str raises: 4x the speed of all(isinstance(...))
+    except TypeError:
+        return None
+    return value
 
 
 def check_sinks(spec: Located, manifest: Located) -> list[SinkWhitelistError]:
@@ -454,8 +459,9 @@ def transform_graph(spec: Located) -> tuple[list[str], dict[str, list[str]]]:
     """Transform names in declaration order and each one's dependsOn list."""
     order: list[str] = []
     depends: dict[str, list[str]] = {}
-    for _, item in named_items(spec, "transforms"):
-        name = item.get("name")
+    items = spec.data.get("transforms") if isinstance(spec.data, dict) else None
+    for item in items if isinstance(items, list) else ():
+        name = item.get("name") if isinstance(item, dict) else None
         if isinstance(name, str) and name not in depends:
             order.append(name)
             depends[name] = _str_list(item.get("dependsOn")) or []
@@ -469,7 +475,18 @@ MAX_DEPENDENCY_SUGGESTIONS = 20
 
 def check_dependencies(spec: Located) -> list[FloeError]:
     order, depends = transform_graph(spec)
-    known = set(order)
+    # One pass over the edges finds the unknown dependencies and whether any points
+    # forward (or at itself): only then can there be a cycle to look for.
+    index = {name: i for i, name in enumerate(order)}
+    unknown: list[tuple[str, int, str]] = []
+    forward = False
+    for position, name in enumerate(order):
+        for j, dep in enumerate(depends[name]):
+            declared = index.get(dep)
+            if declared is None:
+                unknown.append((name, j, dep))
+            elif declared >= position:
+                forward = True
     where: dict[str, Path_] = {}  # filled when a finding needs a position
 
     def dependency_at(name: str, j: int) -> tuple[int, int]:
@@ -481,20 +498,17 @@ def check_dependencies(spec: Located) -> list[FloeError]:
 
     suggestions: dict[str, str | None] = {}
     found: list[FloeError] = []
-    for name in order:
-        for j, dep in enumerate(depends[name]):
-            if dep in known:
-                continue
-            line, col = dependency_at(name, j)
-            if dep not in suggestions and len(suggestions) < MAX_DEPENDENCY_SUGGESTIONS:
-                suggestions[dep] = did_you_mean(dep, order)
-            guess = suggestions.get(dep)
-            found.append(UnknownDependencyError(diagnostic(
-                "FLOE-W204", f"transform '{name}' depends on '{dep}', which floe.yaml does not "
-                "define (fine for a dbt model or source defined elsewhere)",
-                file=spec.file, line=line, column=col,
-                hint=f"Did you mean '{guess}'?" if guess else None)))
-    for cycle in find_cycles(order, depends):
+    for name, j, dep in unknown:
+        line, col = dependency_at(name, j)
+        if dep not in suggestions and len(suggestions) < MAX_DEPENDENCY_SUGGESTIONS:
+            suggestions[dep] = did_you_mean(dep, order)
+        guess = suggestions.get(dep)
+        found.append(UnknownDependencyError(diagnostic(
+            "FLOE-W204", f"transform '{name}' depends on '{dep}', which floe.yaml does not "
+            "define (fine for a dbt model or source defined elsewhere)",
+            file=spec.file, line=line, column=col,
+            hint=f"Did you mean '{guess}'?" if guess else None)))
+    for cycle in find_cycles(order, depends) if forward else ():
         first, second = cycle[0], cycle[1]
         line, col = dependency_at(first, depends[first].index(second))
         found.append(DependencyCycleError(diagnostic(
