@@ -30,18 +30,27 @@ class ManifestLookup:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def repository_root(directory: Path) -> Path:
-    """The nearest directory (this one or a parent) holding `.git`, else `directory`."""
+def repository_root(directory: Path, seen: dict[Path, bool] | None = None) -> Path:
+    """The nearest directory (this one or a parent) holding `.git`, else `directory`.
+
+    `seen` (directory -> whether it holds `.git`) spares the files of one run in sibling
+    directories looking at their common parents again; it must not outlive the run."""
+    known = {} if seen is None else seen
     for candidate in (directory, *directory.parents):
-        if (candidate / ".git").exists():
+        found = known.get(candidate)
+        if found is None:
+            found = known[candidate] = (candidate / ".git").exists()
+        if found:
             return candidate
     return directory
 
 
-def find_manifest(spec: Located, location: Path, *, required: bool) -> ManifestLookup:
+def find_manifest(spec: Located, location: Path, *, required: bool,
+                  seen: dict[Path, bool] | None = None) -> ManifestLookup:
     """The manifest of the floe.yaml at `location`. When it cannot be used, compiling
     (`required`) gets FLOE-E206. Validating goes on without it; only a reference outside
-    the repository is worth the warning FLOE-W202 there (it says why it was not read)."""
+    the repository is worth the warning FLOE-W202 there (it says why it was not read).
+    `seen`: as for `repository_root`."""
     platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
     ref = platform.get("manifest") if isinstance(platform, dict) else None
     line, col = spec.value_at(("platform", "manifest"))
@@ -53,7 +62,7 @@ def find_manifest(spec: Located, location: Path, *, required: bool) -> ManifestL
 
     try:
         directory = location.parent.resolve()
-        root = repository_root(directory)
+        root = repository_root(directory, seen)
         if isinstance(ref, str) and ref:
             if "://" in ref:
                 if not required:

@@ -321,6 +321,7 @@ class _Manifests:
             if key is not None:
                 self.by_path.setdefault(key, checked)
         self.loaded: list[CheckedFile] = []  # checked here, not passed as sources
+        self.git_dirs: dict[Path, bool] = {}  # of this run only (a repository may be made)
         # --manifest is checked even when no floe.yaml gets as far as needing it
         self.chosen = self.checked(override) if override is not None else None
 
@@ -328,7 +329,8 @@ class _Manifests:
                  ) -> CheckedFile | None:
         if self.chosen is not None:
             return self.chosen
-        lookup = find_manifest(spec.doc, source.location, required=required)
+        lookup = find_manifest(spec.doc, source.location, required=required,
+                               seen=self.git_dirs)
         key = _key(lookup.path) if lookup.path is not None else None
         if key is not None and key in self.by_path:
             return self.by_path[key]
