@@ -30,27 +30,79 @@ class ManifestLookup:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def repository_root(directory: Path, seen: dict[Path, bool] | None = None) -> Path:
-    """The nearest directory (this one or a parent) holding `.git`, else `directory`.
+class RunPaths:
+    """What the files of one run learn about directories, so that floe.yamls in sibling
+    directories (a monorepo's products) do not look at their common parents again: which
+    hold `.git`, and where each really is (symlinks resolved). It must not outlive the
+    run: a repository may be made, or a link changed, before the next."""
 
-    `seen` (directory -> whether it holds `.git`) spares the files of one run in sibling
-    directories looking at their common parents again; it must not outlive the run."""
-    known = {} if seen is None else seen
-    for candidate in (directory, *directory.parents):
-        found = known.get(candidate)
+    def __init__(self) -> None:
+        self.git: dict[Path, bool] = {}
+        self._real: dict[str, str] = {}
+
+    def holds_git(self, directory: Path) -> bool:
+        found = self.git.get(directory)
         if found is None:
-            found = known[candidate] = (candidate / ".git").exists()
-        if found:
+            found = self.git[directory] = (directory / ".git").exists()
+        return found
+
+    def resolve(self, path: Path) -> Path:
+        """`path.resolve()`: each directory above it resolved once per run."""
+        text = os.fspath(path)
+        if not os.path.isabs(text):
+            text = os.path.join(os.getcwd(), text)  # the working directory is real
+        parts = text.split(os.sep)
+        if os.sep != "/" or os.path.altsep or any(p in ("", ".", "..") for p in parts[1:]):
+            return path.resolve()  # not a plain absolute path: as Path does it
+        return Path(self._resolved(text))
+
+    def under(self, real: Path, relative: str) -> Path:
+        """`(real / relative).resolve()` for a `real` directory (already resolved): only
+        `relative`'s own parts are looked at."""
+        if os.path.isabs(relative) or os.sep != "/" or os.path.altsep:
+            return (real / relative).resolve()
+        current = os.fspath(real)
+        parts = relative.split("/")
+        for index, part in enumerate(parts):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                current = os.path.dirname(current)  # the parent of a real directory
+                continue
+            candidate = os.path.join(current, part)
+            if os.path.islink(candidate):  # from here, as realpath does it all
+                return Path(os.path.realpath(os.path.join(candidate, *parts[index + 1:])))
+            current = candidate
+        return Path(current)
+
+    def _resolved(self, text: str) -> str:
+        """The real path of a plain absolute path (no empty, . or .. part)."""
+        if text == os.sep:
+            return text
+        found = self._real.get(text)
+        if found is None:
+            parent, name = os.path.split(text)
+            candidate = os.path.join(self._resolved(parent), name)
+            found = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            self._real[text] = found
+        return found
+
+
+def repository_root(directory: Path, paths: RunPaths | None = None) -> Path:
+    """The nearest directory (this one or a parent) holding `.git`, else `directory`."""
+    known = paths or RunPaths()
+    for candidate in (directory, *directory.parents):
+        if known.holds_git(candidate):
             return candidate
     return directory
 
 
 def find_manifest(spec: Located, location: Path, *, required: bool,
-                  seen: dict[Path, bool] | None = None) -> ManifestLookup:
+                  paths: RunPaths | None = None) -> ManifestLookup:
     """The manifest of the floe.yaml at `location`. When it cannot be used, compiling
     (`required`) gets FLOE-E206. Validating goes on without it; only a reference outside
     the repository is worth the warning FLOE-W202 there (it says why it was not read).
-    `seen`: as for `repository_root`."""
+    `paths`: what this run knows of directories already."""
     platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
     ref = platform.get("manifest") if isinstance(platform, dict) else None
     line, col = spec.value_at(("platform", "manifest"))
@@ -61,8 +113,9 @@ def find_manifest(spec: Located, location: Path, *, required: bool,
                                                 column=col, hint=hint)])
 
     try:
-        directory = location.parent.resolve()
-        root = repository_root(directory, seen)
+        known = paths or RunPaths()
+        directory = known.resolve(location.parent)
+        root = repository_root(directory, known)
         if isinstance(ref, str) and ref:
             if "://" in ref:
                 if not required:
@@ -71,7 +124,7 @@ def find_manifest(spec: Located, location: Path, *, required: bool,
                               "compiles against a local manifest",
                               "Pass --manifest with a local copy of the manifest.")
             shown = location.parent / ref
-            if not (directory / ref).resolve().is_relative_to(root):
+            if not known.under(directory, ref).is_relative_to(root):
                 return cannot(f"platform.manifest '{ref}' lies outside the repository "
                               f"({root}); it is not read",
                               "Pass --manifest (or set FLOE_MANIFEST) to use a manifest "
@@ -86,7 +139,7 @@ def find_manifest(spec: Located, location: Path, *, required: bool,
                 found = folder / name
                 if not found.is_file():
                     continue
-                if not found.resolve().is_relative_to(root):  # a symlink out
+                if not known.under(folder, name).is_relative_to(root):  # a symlink out
                     return cannot(f"{found} lies outside the repository ({root}); it is "
                                   "not read", "Pass --manifest (or set FLOE_MANIFEST) to use a "
                                   "manifest outside the repository.")

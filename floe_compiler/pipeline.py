@@ -24,7 +24,7 @@ from floe_compiler.errors import CompilationError, error_for
 from floe_compiler.fastpath import schema_clean
 from floe_compiler.kinds import KINDS, Kind, detect_kind
 from floe_compiler.loader import DEFAULT_MAX_BYTES, Located, load_bytes, read_source
-from floe_compiler.manifests import find_manifest
+from floe_compiler.manifests import RunPaths, find_manifest
 from floe_compiler.modeline import read_modeline
 from floe_compiler.sink_types import check_sink_types, has_destinations, installed_sink_types
 
@@ -321,7 +321,7 @@ class _Manifests:
             if key is not None:
                 self.by_path.setdefault(key, checked)
         self.loaded: list[CheckedFile] = []  # checked here, not passed as sources
-        self.git_dirs: dict[Path, bool] = {}  # of this run only (a repository may be made)
+        self.paths = RunPaths()  # what this run learnt of directories (this run only)
         # --manifest is checked even when no floe.yaml gets as far as needing it
         self.chosen = self.checked(override) if override is not None else None
 
@@ -330,7 +330,7 @@ class _Manifests:
         if self.chosen is not None:
             return self.chosen
         lookup = find_manifest(spec.doc, source.location, required=required,
-                               seen=self.git_dirs)
+                               paths=self.paths)
         key = _key(lookup.path) if lookup.path is not None else None
         if key is not None and key in self.by_path:
             return self.by_path[key]
