@@ -424,3 +424,75 @@ def test_a_rerun_after_the_destination_stops_refusing_rows_writes_no_piece_twice
     code, third, stderr = floe_run()
     assert (code, third["destinations"][0]["rows_skipped"]) == (0, rows), stderr
     assert target.rows() == (rows, rows)
+
+
+def test_a_keyed_insert_killed_before_its_state_advanced_then_rerun_on_new_data_adds_no_row(
+        tmp_path: Path, lakehouse: Lakehouse, secrets: Secrets, target: Target,
+        postgres_server: str) -> None:
+    """Killed between a batch's COMMIT and the sync state's update, then rerun once the
+    source has a newer snapshot: that batch's rows would go again under a new key (the
+    snapshot is part of it), into a table without a primary key of its own, twice. The
+    run wrote the batch ahead in the state; the rerun asks the ledger what went in.
+    The state is on PostgreSQL, whose table lock stops floe exactly at that update."""
+    import uuid
+
+    import pyarrow as pa
+
+    name = f"export-{uuid.uuid4().hex[:8]}"  # the state's tables are shared: a name of its own
+    lakehouse.seed(rows=ROWS)
+    secrets(f"{name}-secret", {"url": target.url})
+    artifact = write_artifact(tmp_path / "a.json", destination(name, config={
+        "table": target.table, "mode": "insert", "primary_key": ["customer_id"]},
+        batch_size=BATCH))
+    engine = sa.create_engine(target.url)
+    with engine.begin() as connection:  # the user's table: no primary key of its own
+        connection.execute(sa.text(
+            f'CREATE TABLE "{target.table}" (customer_id TEXT NOT NULL, segment TEXT, '
+            "order_count INTEGER, lifetime_value DOUBLE PRECISION, first_order_date DATE, "
+            "last_order_date DATE, updated_at TIMESTAMP)"))
+    engine.dispose()
+
+    def popen() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(FLOE), "run", "--artifact", str(artifact), *lakehouse.options],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            env={**os.environ, "FLOE_SECRETS_DIR": str(tmp_path / "secrets"),
+                 "FLOE_STATE_URL": postgres_server})
+
+    crashed = popen()
+    wait_for_batches(crashed, target, 3)
+    state = sa.create_engine(postgres_server)
+    try:
+        with state.connect() as lock:
+            lock.execute(sa.text("LOCK TABLE _floe_sync_state IN ACCESS EXCLUSIVE MODE"))
+            deadline = time.monotonic() + 60  # until floe's next state update waits
+            with state.connect() as watch:
+                while not watch.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND pid <> pg_backend_pid()")).scalar_one():
+                    watch.rollback()
+                    assert crashed.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.02)
+            crashed.send_signal(signal.SIGKILL)
+            crashed.wait(timeout=30)
+            lock.rollback()
+        with state.connect() as read:
+            in_state = read.execute(sa.text(
+                "SELECT count(*) FROM _floe_sync_state WHERE destination = :d"),
+                {"d": name}).scalar_one()
+    finally:
+        state.dispose()
+    committed = target.delivered_batches()
+    assert in_state == (committed - 1) * BATCH  # the last committed batch is not in it
+
+    table = lakehouse.catalog().load_table("gold.customer_lifetime_value")
+    newest = table.scan().to_arrow().slice(0, 1).to_pylist()[0]
+    table.append(pa.Table.from_pylist([{**newest, "customer_id": "C99999"}],
+                                      schema=table.schema().as_arrow()))  # a new snapshot
+    code, report, stderr = finish(popen())
+    assert code == 0, stderr
+    assert target.rows() == (ROWS + 1, ROWS + 1)  # every source row once
+    [sent] = report["destinations"]
+    assert sent["rows_delivered"] == ROWS + 1 - committed * BATCH
+    assert f"{BATCH} rows the previous run delivered but did not record" in " ".join(
+        sent["sync"]["notes"])

@@ -56,15 +56,18 @@ def _status(result: EgressResult) -> str:
     return str(getattr(result, "status", "") or ("delivered" if result.success else FAILED))
 
 
-# Writes `rows`, which start at row `offset` of their batch; `batch_key` is None for the
-# batch itself, else the batch's idempotency key (the rows are a piece of it).
-Write = Callable[[pa.Table, int, "str | None"], EgressResult]
+# Writes `rows`, which start at row `offset` of their batch, named `batch_key` (None: a
+# whole batch the runner does not name, whose key the connector makes); the last
+# argument says whether the rows are a piece of it.
+Write = Callable[[pa.Table, int, "str | None", bool], EgressResult]
 
 
-def isolate(write: Write, data: pa.Table) -> Isolation:
-    """Write `data`; if it fails for some rows, find them by bisection."""
+def isolate(write: Write, data: pa.Table, named: str | None = None) -> Isolation:
+    """Write `data`; if it fails for some rows, find them by bisection. `named`: the
+    batch's key when the runner names it (incremental sync), for the whole batch and
+    its pieces; else the pieces take the key the connector reported for the batch."""
     outcome = Isolation()
-    first = write(data, 0, None)
+    first = write(data, 0, named, False)
     outcome.results.append(first)
     done = first.rows_delivered + int(getattr(first, "rows_skipped", 0))
     if first.success:
@@ -75,9 +78,9 @@ def isolate(write: Write, data: pa.Table) -> Isolation:
     if _status(first) == UNKNOWN or data.num_rows - done <= 0:
         outcome.failure = first
         return outcome
-    batch_key = first.idempotency_key or None
+    batch_key = named or first.idempotency_key or None
     if not done:  # written once more whole: see the module's docstring
-        again = write(data, 0, None)
+        again = write(data, 0, named, False)
         batch_key = batch_key or again.idempotency_key or None
         if again.success or _status(again) == UNKNOWN:
             outcome.results = [_attempted(again, first)]
@@ -95,7 +98,7 @@ def isolate(write: Write, data: pa.Table) -> Isolation:
     while level:
         failing: list[tuple[int, int]] = []
         for start, rows in level:
-            result = write(data.slice(start, rows), start, batch_key)
+            result = write(data.slice(start, rows), start, batch_key, True)
             outcome.results.append(result)
             if result.success:
                 outcome.delivered.append((start, rows))

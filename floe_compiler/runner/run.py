@@ -19,9 +19,12 @@ and a range of batch ordinals. Its batches are the very batches a whole run send
 those rows, with the same ordinals and so the same idempotency keys.
 
 A destination with `config.primary_key` syncs by difference (`runner/sync.py`): only
-the rows its mode sends, plus deletes in mirror mode. A batch the destination refuses
-for some of its rows is bisected (`runner/rejects.py`): the good rows are delivered,
-the rejected ones written to `.floe/rejects/`, and the destination fails.
+the rows its mode sends, plus deletes in mirror mode. Each of its batches is written
+ahead in the sync state before it is sent, and a run first settles the batch a previous
+run left in flight (`_settle_pending`), asking the destination what of it went in.
+A batch the destination refuses for some of its rows is bisected (`runner/rejects.py`):
+the good rows are delivered, the rejected ones written to `.floe/rejects/`, and the
+destination fails.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from floe_compiler.runner.diff import DiffError
 from floe_compiler.runner.read_ahead import read_ahead
 from floe_compiler.runner.rejects import DEFAULT_REJECTS_DIR, Isolation, isolate, write_rejects
 from floe_compiler.runner.secrets import Secret, SecretError, read_secret
-from floe_compiler.runner.sync_state import DEFAULT_STATE_URL, StateError, StateStore
+from floe_compiler.runner.sync_state import DEFAULT_STATE_URL, Ahead, StateError, StateStore
 from floe_compiler.sinks.assurance import idempotency_key, sha256_hex
 from floe_compiler.sinks.base import (
     EgressResult,
@@ -353,8 +356,12 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
     plan: sync.SyncPlan | None = None
     ahead: Generator[pa.Table, None, None] | None = None
     if store is not None:  # never with `part`: a diff needs the whole snapshot
+        recovered = _settle_pending(connector, sink, store, destination.name)
         read = pa.Table.from_batches(list(reader), schema=getattr(reader, "schema", None))
         plan = sync.plan(destination, read, str(table.schema()), store, options.full_refresh)
+        if recovered:
+            plan.notes.append(f"{recovered} rows the previous run delivered but did not "
+                              "record were found in the destination's ledger")
         report.sync, report.rows_read = plan.summary(), read.num_rows
         report.rows_planned = plan.to_send.num_rows
         # An empty first sync still writes once, so a SQL sink creates its table.
@@ -372,6 +379,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floe-write")
     position = 0  # rows of this run's batches before the current one
     failed = False
+    keyed = plan is not None and store is not None and sink is not None
+    upcoming: Ahead | None = None  # the batch written ahead in the state, sent next
     try:
         for ordinal, batch in enumerate(batches, start=first_ordinal):
             if stop is not None and stop.is_set():
@@ -387,8 +396,13 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
             stable = (int(plan.source_rows[position].as_py())
                       if plan is not None and position < len(plan.source_rows) else ordinal)
             context = WriteContext(destination.name, report.snapshot_id, stable, stop)
-            isolation, size = writer.submit(_write, connector, sink, data, context,
-                                            batch_size).result()
+            if keyed and plan is not None and store is not None and upcoming is None:
+                upcoming = _ahead(destination.name, report.snapshot_id, stable, plan,
+                                  position, data.num_rows)
+                store.intend(destination.name, upcoming)  # the first batch
+            isolation, size = writer.submit(
+                _write, connector, sink, data, context, batch_size,
+                upcoming.batch_key if upcoming is not None else None).result()
             result = _batch_result(isolation, data.num_rows)
             report.batches.append(BatchReport(ordinal, report.first_row + position,
                                               data.num_rows, size, result,
@@ -398,10 +412,20 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 report.rejects_file = str(write_rejects(
                     options.rejects_dir, destination.name, data.take(at),
                     [reason for _, reason in isolation.rejected]))
-            if plan is not None and store is not None and sink is not None:
-                for start, count in isolation.delivered:  # the state follows the ledger
-                    store.advance(destination.name, plan.keys.slice(position + start, count),
-                                  plan.fingerprints.slice(position + start, count))
+            if keyed and plan is not None and store is not None:
+                # The state follows the ledger; in the same transaction, the next batch
+                # is written ahead (none after a failure: this one stays, for the next run).
+                following = position + data.num_rows
+                upcoming = None
+                if result.success and following < plan.to_send.num_rows \
+                        and not (stop is not None and stop.is_set()):
+                    upcoming = _ahead(destination.name, report.snapshot_id,
+                                      int(plan.source_rows[following].as_py()), plan,
+                                      following, min(batch_size,
+                                                     plan.to_send.num_rows - following))
+                spans = [(position + start, count) for start, count in isolation.delivered]
+                store.advance(destination.name, _taken(plan.keys, spans),
+                              _taken(plan.fingerprints, spans), upcoming)
             position += data.num_rows
             if plan is None:
                 report.rows_read += data.num_rows
@@ -411,6 +435,10 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                 if plan is None:
                     report.rows_read = _rows_in_stream(table, report, rows, batches)
                 break
+        if plan is not None and store is not None and sink is not None and not failed:
+            # Each batch's write-ahead replaced the one before; the last is accounted for.
+            # After a failed batch it stays: the next run asks the destination.
+            store.settle(destination.name)
         if plan is not None and store is not None and sink is not None and not failed \
                 and not report.interrupted:
             if plan.mode == MIRROR:
@@ -474,8 +502,43 @@ def rebatch(reader: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending, schema=schema)
 
 
+def _settle_pending(connector: SinkConnector, sink: Any, store: StateStore,
+                    name: str) -> int:
+    """Account for the batch a previous run wrote ahead and did not settle (it stopped
+    between a batch's COMMIT and the state's update, say): the rows of it the
+    destination holds go into the state, so that they are not sent again, under a new
+    key, from a newer snapshot. A connector that cannot tell (no `delivered_rows`) gets
+    them again, as before. Returns the rows recorded."""
+    if sink is None:  # a dry run reads the state, never writes it
+        return 0
+    found = store.pending(name)
+    if found is None:
+        return 0
+    ask = getattr(connector, "delivered_rows", None)
+    delivered: list[tuple[int, int]] | None = ask(sink, found[0]) if callable(ask) else None
+    return store.settle_pending(name, delivered)
+
+
+def _ahead(name: str, snapshot_id: int | None, ordinal: int, plan: sync.SyncPlan,
+           position: int, rows: int) -> Ahead:
+    """The batch of `plan` at `position`, as written ahead in the state, under a key naming
+    it: from the destination, the snapshot, the batch's first row and its rows'
+    fingerprints, so that the same rows sent again from the same snapshot get the same
+    name (and the ledger's overlap check sees them as the same batch)."""
+    fingerprints = plan.fingerprints.slice(position, rows)
+    content = sha256_hex("\n".join(fingerprints.to_pylist()).encode())
+    return Ahead(idempotency_key(name, snapshot_id, f"sync {ordinal}", content),
+                 plan.keys.slice(position, rows), fingerprints)
+
+
+def _taken(values: pa.Array, spans: list[tuple[int, int]]) -> pa.Array:
+    """The values in these (start, count) spans, in order, as one array."""
+    parts = [values.slice(start, count) for start, count in spans]
+    return pa.concat_arrays(parts) if parts else values.slice(0, 0)
+
+
 def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteContext,
-           batch_size: int) -> tuple[Isolation, int]:
+           batch_size: int, named: str | None = None) -> tuple[Isolation, int]:
     """Write one batch, isolating rejected rows; with no sink (a dry run) only plan it.
 
     Returns (what became of it, bytes). A dry run computes the checksum and idempotency
@@ -493,19 +556,21 @@ def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteCo
         return (Isolation([dataclasses.replace(planned, bytes_transmitted=0)]),
                 planned.bytes_transmitted)
 
-    def write(rows: pa.Table, offset: int, batch_key: str | None) -> EgressResult:
-        piece = {} if batch_key is None else {"batch_key": batch_key, "batch_offset": offset}
+    def write(rows: pa.Table, offset: int, batch_key: str | None, piece: bool) -> EgressResult:
+        extra: dict[str, Any] = {} if batch_key is None else {"batch_key": batch_key}
+        if piece:
+            extra.update(batch_offset=offset, piece=True)
         try:
             result: EgressResult = connector.write(
                 sink, rows, destination=context.destination, snapshot_id=context.snapshot_id,
-                batch_ordinal=context.batch_ordinal, stop=context.stop, **piece)
+                batch_ordinal=context.batch_ordinal, stop=context.stop, **extra)
             return result
         except Exception as exc:  # a connector bug fails its batch; earlier ones still count
             if os.environ.get("FLOE_DEBUG"):
                 raise
             return EgressResult(success=False, errors=[f"{type(exc).__name__}: {exc}"])
 
-    isolation = isolate(write, data)
+    isolation = isolate(write, data, named)
     return isolation, sum(r.bytes_transmitted for r in isolation.results)
 
 

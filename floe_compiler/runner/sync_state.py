@@ -6,10 +6,16 @@ several machines. Read and written through ADBC as Arrow: no row becomes a Pytho
 object.
 
 Tables (created when missing): `_floe_sync_state` (destination, key, fingerprint;
-primary key (destination, key)) and `_floe_sync_meta` (destination, mapping, schema:
+primary key (destination, key)), `_floe_sync_meta` (destination, mapping, schema:
 hashes of what the fingerprints were computed under, to say why they were
-invalidated). The runner advances the state only after a batch is delivered, so a
-crash leaves it behind the destination, never ahead: a rerun resends, never skips.
+invalidated) and `_floe_sync_pending` (destination, batch_key, rows: the batch in
+flight). The runner advances the state only after a batch is delivered, so a crash
+leaves it behind the destination, never ahead: a rerun resends, never skips.
+
+Resending is safe on the same snapshot (the batch has the same key; the ledger skips
+it), not on a newer one, whose keys differ. So the batch in flight is written ahead
+(`intend`: its keys and fingerprints, and the key naming it at the destination), and
+the next run first asks the destination which of its rows went in (`settle_pending`).
 """
 
 from __future__ import annotations
@@ -28,10 +34,21 @@ from floe_compiler.credentials import mask_url
 DEFAULT_STATE_URL = "sqlite:///.floe/sync_state.db"
 STATE_TABLE = "_floe_sync_state"
 META_TABLE = "_floe_sync_meta"
+PENDING_TABLE = "_floe_sync_pending"
 
 
 class StateError(Exception):
     """The state store cannot be opened or used; the message holds no password."""
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A batch about to be sent, as written ahead: its name at the destination, and its
+    rows' keys and fingerprints, in order."""
+
+    batch_key: str
+    keys: pa.Array
+    fingerprints: pa.Array
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,9 @@ class StateStore:
                       "PRIMARY KEY (destination, key))")
             self._run(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (destination TEXT PRIMARY KEY, "
                       "mapping TEXT NOT NULL, schema TEXT NOT NULL)")
+            blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
+            self._run(f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (destination TEXT PRIMARY "
+                      f"KEY, batch_key TEXT NOT NULL, rows {blob} NOT NULL)")
             self.connection.commit()
         except StateError:
             raise
@@ -118,16 +138,78 @@ class StateStore:
                   (destination, meta.mapping, meta.schema))
         self.connection.commit()
 
-    def advance(self, destination: str, keys: pa.Array, fingerprints: pa.Array) -> None:
-        """Record these rows as synced with these fingerprints (one transaction)."""
-        if not len(keys):
-            return
-        stage = self._stage(destination, keys, fingerprints)
-        self._run(f"INSERT INTO {STATE_TABLE} (destination, key, fingerprint) SELECT "
-                  f"destination, key, fingerprint FROM {stage} WHERE true ON CONFLICT "
-                  "(destination, key) DO UPDATE SET fingerprint = excluded.fingerprint")
-        self._run(f"DROP TABLE {stage}")
+    def advance(self, destination: str, keys: pa.Array, fingerprints: pa.Array,
+                ahead: Ahead | None = None) -> None:
+        """Record these rows as synced with these fingerprints and, with `ahead`, write
+        ahead the next batch (`intend`), in one transaction."""
+        if len(keys):
+            stage = self._stage(destination, keys, fingerprints)
+            self._run(f"INSERT INTO {STATE_TABLE} (destination, key, fingerprint) SELECT "
+                      f"destination, key, fingerprint FROM {stage} WHERE true ON CONFLICT "
+                      "(destination, key) DO UPDATE SET fingerprint = excluded.fingerprint")
+            self._run(f"DROP TABLE {stage}")
+        if ahead is not None:
+            self._write_ahead(destination, ahead)
+        if len(keys) or ahead is not None:
+            self.connection.commit()
+
+    def intend(self, destination: str, ahead: Ahead) -> None:
+        """Write ahead the batch about to be sent: the key that names it at the
+        destination, and its rows' keys and fingerprints, in order."""
+        self._write_ahead(destination, ahead)
         self.connection.commit()
+
+    def _write_ahead(self, destination: str, ahead: Ahead) -> None:
+        rows = pa.table({"key": ahead.keys.cast(pa.string()),
+                         "fingerprint": ahead.fingerprints.cast(pa.string())})
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, rows.schema) as stream:
+            stream.write_table(rows)
+        self._run(f"DELETE FROM {PENDING_TABLE} WHERE destination = {self._p(1)}",
+                  (destination,))
+        self._run(f"INSERT INTO {PENDING_TABLE} (destination, batch_key, rows) VALUES "
+                  f"({self._p(1)}, {self._p(2)}, {self._p(3)})",
+                  (destination, ahead.batch_key, sink.getvalue().to_pybytes()))
+
+    def pending(self, destination: str) -> tuple[str, pa.Table] | None:
+        """(batch_key, its rows' keys and fingerprints) of a batch written ahead and not
+        settled: the run that sent it stopped before it knew how it went."""
+        if self.connection is None:
+            return None
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT batch_key, rows FROM {PENDING_TABLE} WHERE destination = "
+                           f"{self._p(1)}", (destination,))
+            row = cursor.fetchone()
+        self.connection.commit()
+        if row is None:
+            return None
+        return str(row[0]), pa.ipc.open_stream(pa.py_buffer(bytes(row[1]))).read_all()
+
+    def settle(self, destination: str) -> None:
+        """The last batch written ahead is accounted for: its delivered rows are in the
+        state. (The next `intend` replaces it too: advancing the same rows twice is
+        harmless, so the runner settles once, at the end.)"""
+        self._run(f"DELETE FROM {PENDING_TABLE} WHERE destination = {self._p(1)}",
+                  (destination,))
+        self.connection.commit()
+
+    def settle_pending(self, destination: str, delivered: list[tuple[int, int]] | None
+                       ) -> int:
+        """Advance the state by the rows of the pending batch the destination holds
+        (`delivered`: (first row, rows) ranges of it; None when it cannot tell, and the
+        rows are sent again), then settle it. Returns the rows advanced."""
+        found = self.pending(destination)
+        if found is None:
+            return 0
+        rows = found[1]
+        advanced = 0
+        for first, count in delivered or []:
+            part = rows.slice(first, count)
+            self.advance(destination, part.column("key").combine_chunks(),
+                         part.column("fingerprint").combine_chunks())
+            advanced += part.num_rows
+        self.settle(destination)
+        return advanced
 
     def forget(self, destination: str, keys: pa.Array) -> None:
         """Remove these keys (deleted at the destination)."""

@@ -127,13 +127,21 @@ class SinkConnector(ABC):
     - `stop` (threading.Event): set when the run is interrupted (SIGINT/SIGTERM); a
       connector should end waits (retry backoff) early and let the batch in flight
       finish or roll back.
-    - `batch_key` (str) and `batch_offset` (int), only when `data` is a piece of a batch
-      the connector refused (`floe run` cuts such a batch to find the refused rows): the
-      `idempotency_key` the connector reported for the whole batch, and the index of
-      the piece's first row in it. A connector that records deliveries should record
-      them too and refuse a write whose rows overlap rows of the same batch delivered
-      under another key, so that a rerun cuts the batch as before instead of writing
-      rows twice (`floe_compiler.sinks.ledger`).
+    - `batch_key` (str): the name of the batch `data` is, or is a piece of. `floe run`
+      names every batch of an incremental sync; for a piece of a batch it does not
+      name, it passes the `idempotency_key` the connector reported for the batch;
+    - `batch_offset` (int) and `piece` (True), when `data` is a piece of a batch the
+      connector refused (`floe run` cuts such a batch to find the refused rows): the
+      index of the piece's first row in the batch.
+
+    A connector that records deliveries should record `batch_key` and the rows' place in
+    the batch, and refuse a write whose rows overlap rows of the same batch delivered
+    under another key, so that a rerun cuts the batch as before instead of writing rows
+    twice (`floe_compiler.sinks.ledger`). It may also answer
+    `delivered_rows(sink, batch_key)`: the (first row, rows) spans of that batch it
+    holds, or None if it cannot tell; after a run stopped between delivering a batch and
+    recording it in the sync state, the next run records those rows instead of sending
+    them again.
 
     Derive `EgressResult.idempotency_key` from them and the payload hash
     (`floe_compiler.sinks.assurance.idempotency_key`), so that a rerun sends the same keys.

@@ -78,8 +78,9 @@ class WriteContext:
     snapshot_id: int | None = None
     batch_ordinal: int = 0
     stop: threading.Event | None = None  # set when the run is interrupted
-    batch_key: str | None = None  # a piece of a refused batch: the whole batch's key
-    batch_offset: int = 0  # ... and where the piece's rows start in it
+    batch_key: str | None = None  # the batch's name, when the runner gives one
+    batch_offset: int = 0  # where the rows start in the batch
+    piece: bool = False  # the rows are a piece of a refused batch (runner/rejects.py)
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> WriteContext:
@@ -89,6 +90,7 @@ class WriteContext:
         stop = kwargs.get("stop")
         batch_key = kwargs.get("batch_key")
         batch_offset = kwargs.get("batch_offset", 0)
+        piece = kwargs.get("piece", False)
         if not isinstance(destination, str):
             raise TypeError("write(destination=...) must be a str")
         if snapshot_id is not None and not isinstance(snapshot_id, int):
@@ -101,7 +103,10 @@ class WriteContext:
             raise TypeError("write(batch_key=...) must be a str or None")
         if not isinstance(batch_offset, int) or batch_offset < 0:
             raise TypeError("write(batch_offset=...) must be an int >= 0")
-        return cls(destination, snapshot_id, batch_ordinal, stop, batch_key, batch_offset)
+        if not isinstance(piece, bool):
+            raise TypeError("write(piece=...) must be a bool")
+        return cls(destination, snapshot_id, batch_ordinal, stop, batch_key, batch_offset,
+                   piece)
 
     def key(self, payload_sha256: str, part: int | None = None) -> str:
         ordinal = self.batch_ordinal if part is None else f"{self.batch_ordinal}.{part}"

@@ -128,6 +128,14 @@ def overlap_sql(dialect: str, schema: str | None, table: str) -> str:
             f"AND first_row + row_count > {marks[4]} LIMIT 1")
 
 
+def delivered_sql(dialect: str, schema: str | None, table: str) -> str:
+    """(first_row, row_count) of each write of one batch (by its batch_key) delivered."""
+    marks = ("$1", "$2") if dialect == "postgresql" else ("?", "?")
+    return (f"SELECT first_row, row_count FROM {qualified(schema, table)} "
+            f"WHERE target_table = {marks[0]} AND batch_key = {marks[1]} "
+            "AND first_row IS NOT NULL ORDER BY first_row")
+
+
 def claim_sql(dialect: str, schema: str | None, table: str) -> str:
     """Insert the batch's row unless its key is there; returns a row only when inserted."""
     marks = ", ".join(f"${i}" if dialect == "postgresql" else "?"

@@ -283,7 +283,7 @@ def _retry_after(value: str | None) -> float | None:
 def _noted_piece(sink: RestSink, context: WriteContext, chunk: Chunk) -> LedgerRow | None:
     """Refuse a chunk that overlaps pieces of its batch sent earlier under other keys, and
     note a piece before it is sent (see `local_ledger`); the piece's row, or None."""
-    piece = context.batch_key is not None
+    piece = context.piece
     if not piece and not sink.ledger_path.exists():  # no piece was ever sent from here
         return None
     row = LedgerRow(chunk.idempotency_key, f"{sink.method} {sink.path}", context.destination,

@@ -186,6 +186,19 @@ class AdbcWriter:
         self._commit(connection)
         return True
 
+    def delivered(self, target: str, batch_key: str) -> list[tuple[int, int]]:
+        """(first row, rows) of each write of the batch `batch_key` the ledger holds."""
+        connection = self.connection()
+        with connection.cursor() as cursor:
+            book = self._table_schema(cursor, self.ledger_schema, self.ledger_table)
+            found = []
+            if book is not None and set(ledger.ADDED_COLUMNS) <= set(book.names):
+                cursor.execute(ledger.delivered_sql(self.dialect, self.ledger_schema,
+                                                    self.ledger_table), (target, batch_key))
+                found = [(int(first), int(rows)) for first, rows in cursor.fetchall()]
+        connection.rollback()  # it only read
+        return found
+
     def _commit(self, connection: Any) -> None:
         self.committing = True  # from here on, a failure may have committed (SqlWriter)
         connection.commit()

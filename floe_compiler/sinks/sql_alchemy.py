@@ -115,6 +115,21 @@ class AlchemyWriter:
             self.committing = True  # leaving the block commits
         return True
 
+    def delivered(self, target: str, batch_key: str) -> list[tuple[int, int]]:
+        """(first row, rows) of each write of the batch `batch_key` the ledger holds."""
+        book = self.ledger
+        inspector = sa.inspect(self.engine)
+        if not inspector.has_table(book.name, schema=book.schema):
+            return []
+        present = {c["name"] for c in inspector.get_columns(book.name, schema=book.schema)}
+        if not set(ADDED_COLUMNS) <= present:
+            return []
+        with self.engine.connect() as connection:
+            found = connection.execute(sa.select(book.c.first_row, book.c.row_count).where(
+                book.c.target_table == target, book.c.batch_key == batch_key,
+                book.c.first_row.is_not(None)).order_by(book.c.first_row))
+            return [(int(first), int(rows)) for first, rows in found]
+
     def delete(self, chunk: Chunk, row: LedgerRow) -> bool:
         # create_sink refuses every mode but insert on this path, so nothing deletes here.
         raise SinkConfigurationError("mode: mirror is supported through ADBC only "

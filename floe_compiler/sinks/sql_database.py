@@ -62,6 +62,8 @@ class SqlWriter(Protocol):
     def prepare(self, schema: pa.Schema) -> None: ...
     def write(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # False: already delivered
     def delete(self, chunk: Chunk, row: LedgerRow) -> bool: ...  # chunk: key columns
+
+    def delivered(self, target: str, batch_key: str) -> list[tuple[int, int]]: ...
     def reset(self) -> None: ...
     def close(self) -> None: ...
 
@@ -169,6 +171,19 @@ class SqlDatabaseConnector(SinkConnector):
 
         return deliver(keys, context, sink.batch_size, arrow_ipc,
                        _ledgered(sink, context, sink.writer.delete))
+
+    def delivered_rows(self, sink: Any, batch_key: str) -> list[tuple[int, int]] | None:
+        """(first row, rows) of each write of the batch named `batch_key` (the `batch_key`
+        `floe run` passed) that the ledger holds; None when the ledger cannot be read."""
+        if not isinstance(sink, SqlSink):
+            raise TypeError("sql_database.delivered_rows needs the sink from create_sink()")
+        try:
+            found: list[tuple[int, int]] = _retrying(
+                sink, lambda: sink.writer.delivered(sink.target, batch_key), WriteContext(),
+                Attempts())
+        except DeliveryError:
+            return None
+        return found
 
     def get_source_config(self, catalog_config: dict[str, Any]) -> dict[str, Any]:
         return dict(catalog_config)
