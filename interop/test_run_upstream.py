@@ -172,3 +172,34 @@ def test_a_floe_core_connector_gets_our_ledger(tmp_path: Path, run: Run, lakehou
     assert [(b["idempotency_key"], b["checksum"]) for b in planned["batches"]] == \
         [(b["idempotency_key"], b["checksum"]) for b in sent["batches"]]
     assert len(out.read_text().splitlines()) == 250
+
+
+def test_a_floe_core_connector_gets_the_piece_checks_and_tells_what_went_in(
+        tmp_path: Path, lines_plugin: Path) -> None:
+    """Through our wrapper, a floe-core connector's pieces are recorded with their batch:
+    a later write overlapping them is refused before the plugin sees it, and an
+    incremental sync can ask which rows of a batch went in (`delivered_rows`)."""
+    import pyarrow as pa
+
+    from floe_compiler.sinks import SinkConfig, close_sink
+    from floe_compiler.sinks.registry import serving
+
+    connector = serving("lines").connector
+    out = tmp_path / "rows.jsonl"
+    sink = connector.create_sink(SinkConfig("lines", {"path": str(out)}))
+    data = pa.table({"id": list(range(6))})
+    context = {"destination": "lines", "snapshot_id": 7, "batch_ordinal": 0}
+    try:
+        assert connector.delivered_rows(sink, "batch-a") is None  # nothing recorded yet
+        piece = connector.write(sink, data.slice(2, 2), **context, batch_key="batch-a",
+                                batch_offset=2, piece=True)
+        assert piece.success
+        whole = connector.write(sink, data, **context, batch_key="batch-a")
+        assert (whole.success, whole.rows_delivered) == (False, 0)
+        assert "delivered earlier as a piece" in whole.errors[1]
+        assert connector.delivered_rows(sink, "batch-a") == [(2, 2)]
+        assert connector.delivered_rows(sink, "batch-b") == []
+    finally:
+        close_sink(sink)
+        connector.close()
+    assert len(out.read_text().splitlines()) == 2  # the plugin saw the piece only

@@ -6,7 +6,8 @@ were sent is recorded here (`.floe/deliveries.sqlite` in the working directory, 
 `$FLOE_LEDGER_PATH`), in the same table layout (`ledger.py`):
 
 - floe-core plugins (`upstream.py`): a batch is recorded once the plugin reports it
-  delivered; a rerun skips what the file holds.
+  delivered; a rerun skips what the file holds, and an incremental sync stopped before
+  its state recorded a batch learns here which of its rows went in (`delivered`).
 - `rest_api`: the API deduplicates on the `Idempotency-Key`, so whole batches need no
   record. Only pieces of a refused batch are recorded, *before* each is sent and
   dropped again when the API refuses it: a rerun that would send the batch whole after
@@ -66,6 +67,12 @@ def overlap(book: sqlite3.Connection, row: ledger.LedgerRow) -> ledger.Overlap |
     found = book.execute(ledger.overlap_sql("sqlite", None, _TABLE),
                          row.overlap_params()).fetchone()
     return None if found is None else ledger.Overlap(row, *found)
+
+
+def delivered(book: sqlite3.Connection, target: str, batch_key: str) -> list[tuple[int, int]]:
+    """(first row, rows) of each write of the batch `batch_key` recorded for `target`."""
+    found = book.execute(ledger.delivered_sql("sqlite", None, _TABLE), (target, batch_key))
+    return [(int(first), int(rows)) for first, rows in found.fetchall()]
 
 
 def record(book: sqlite3.Connection, row: ledger.LedgerRow) -> None:

@@ -175,6 +175,16 @@ class UpstreamConnector(SinkConnector):
         return EgressOutcome(**{**_fields(result), "checksum": checksum,
                                 "idempotency_key": key}, status=DELIVERED, attempts=1)
 
+    def delivered_rows(self, sink: Any, batch_key: str) -> list[tuple[int, int]] | None:
+        """(first row, rows) of each write of the batch `batch_key` the plugin reported
+        delivered (as our local ledger recorded them); None without a ledger file."""
+        if not isinstance(sink, UpstreamSink):
+            raise TypeError("delivered_rows() needs the sink create_sink() returned")
+        if not sink.ledger_path.exists():
+            return None
+        with local_ledger.opened(sink.ledger_path) as book:
+            return local_ledger.delivered(book, sink.target, batch_key)
+
     def predict(self, data: pa.Table, **kwargs: Any) -> EgressResult:
         """What `write` would report as checksum and key (for `floe run --dry-run`)."""
         from floe_compiler.sinks.assurance import arrow_ipc, sha256_hex
