@@ -100,18 +100,33 @@ def redact_lines(lines: list[str]) -> list[str]:
 
 
 # What `redacted_lines` must find to decide per line: line breaks other than \n (which
-# `re`'s $ misses), and the lines that end after a colon: only those may hold a key
-# alone on its line (_KEY_ALONE), whose value is on the lines below.
+# `re`'s $ misses), and a credential key alone on its line (_KEY_ALONE), whose value is
+# on the lines below. A credential key holds one of these words, whatever its case and
+# separators (is_credential_key lowercases it, and turns camelCase and dashes into
+# underscores), so only the lines holding one are read: a regular expression trying
+# every colon of a 16 MB file took 0.18 s, these searches ~0.08 s.
 _OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-_ENDS_AFTER_COLON = re.compile(r":[^\S\n]*(?:[|>][-+0-9]*)?[^\S\n]*(?:#.*)?$", re.MULTILINE)
+_CREDENTIAL_WORDS = ("pass", "pwd", "secret", "token", "api", "private", "credential",
+                     "connection", "dsn")
 
 
 def _credential_key_alone(text: str) -> bool:
-    for end in _ENDS_AFTER_COLON.finditer(text):
-        line = text[text.rfind("\n", 0, end.start()) + 1:end.end()]
-        alone = _KEY_ALONE.match(line)
-        if alone and is_credential_key(alone["key"]):
-            return True
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lowercases to two: read it all
+        lowered = "".join(c.lower()[:1] for c in text)
+    read: set[int] = set()
+    for word in _CREDENTIAL_WORDS:
+        at = lowered.find(word)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            if start not in read:
+                read.add(start)
+                alone = _KEY_ALONE.match(text[start:end])
+                if alone and is_credential_key(alone["key"]):
+                    return True
+            at = lowered.find(word, end)
     return False
 
 

@@ -261,7 +261,9 @@ SNIPPET_LINES = st.lists(st.one_of(st.sampled_from([
     "  - password:", "    hunter2", "      more", "", "   ", "name: x", "pwd: &pw s3cret",
     "db: {password: p, user: u}", "url: postgresql://u:pw@host/db", "other: *pw",
     "- token:\xa0", "secret:\t", "\tpassword: x", "key: value # password:", "a: b: c:",
-    "'password':", "\"apiKey\":", "k\u2028password:", "x\r", "y\x85z", "x:\x0c"]),
+    "'password':", "\"apiKey\":", "k\u2028password:", "x\r", "y\x85z", "x:\x0c",
+    "clientSecret:", "API-KEY: |", "connectionString:", "private-key:", "DSN:",
+    "- bearer_token: >", "İpassword:", "tokens: x", "Password:  # below"]),
     st.text(alphabet=" -:#|>*&'\"abpw\t", max_size=12)), max_size=12)
 
 
