@@ -122,14 +122,19 @@ class StateStore:
         return table if table.num_rows else None
 
     def meta(self, destination: str) -> Meta | None:
+        row = self._row("mapping, schema", META_TABLE, destination)
+        return Meta(row[0], row[1]) if row else None
+
+    def _row(self, columns: str, table: str, destination: str) -> Any:
+        """These columns of `destination`'s row in `table` (keyed by destination), or None."""
         if self.connection is None:
             return None
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT mapping, schema FROM {META_TABLE} WHERE destination = "
-                           f"{self._p(1)}", (destination,))
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE destination = {self._p(1)}",
+                           (destination,))
             row = cursor.fetchone()
         self.connection.commit()
-        return Meta(row[0], row[1]) if row else None
+        return row
 
     def set_meta(self, destination: str, meta: Meta) -> None:
         self._run(f"INSERT INTO {META_TABLE} (destination, mapping, schema) VALUES "
@@ -174,13 +179,7 @@ class StateStore:
     def pending(self, destination: str) -> tuple[str, pa.Table] | None:
         """(batch_key, its rows' keys and fingerprints) of a batch written ahead and not
         settled: the run that sent it stopped before it knew how it went."""
-        if self.connection is None:
-            return None
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT batch_key, rows FROM {PENDING_TABLE} WHERE destination = "
-                           f"{self._p(1)}", (destination,))
-            row = cursor.fetchone()
-        self.connection.commit()
+        row = self._row("batch_key, rows", PENDING_TABLE, destination)
         if row is None:
             return None
         return str(row[0]), pa.ipc.open_stream(pa.py_buffer(bytes(row[1]))).read_all()
