@@ -13,12 +13,14 @@ idempotency_key): the same batch sent to two tables is two deliveries.
 
 Pieces. A batch the destination refused is cut into pieces (`runner/rejects.py`), each
 delivered under its own key. Each ledger row therefore also names the whole batch it
-belongs to (`batch_key`: the whole batch's key) and where its rows start in that batch
-(`first_row`). A write whose rows overlap rows of its batch delivered under another key
-is refused (`Overlap`): a rerun that would write the batch whole after some of its
-pieces went in (the destination stopped refusing them) is cut the same way instead,
-and its delivered pieces are skipped. A ledger from an earlier floe gets the two
-columns added (`ensure_sql`); its rows, which have none, never overlap.
+belongs to (`batch_key`: the name `floe run` gives it, in an incremental sync, else the
+whole batch's own key) and where its rows start in that batch (`first_row`). A write
+whose rows overlap rows of its batch delivered under another key is refused
+(`Overlap`): a rerun that would write the batch whole after some of its pieces went in
+(the destination stopped refusing them) is cut the same way instead, and its delivered
+pieces are skipped. The same two columns tell an incremental sync which rows of a batch
+went in (`delivered_sql`). A ledger from an earlier floe gets them added
+(`ensure_sql`); its rows, which have none, never overlap.
 """
 
 from __future__ import annotations
