@@ -130,6 +130,16 @@ static void load_clear(Load *load)
     Py_CLEAR(load->empty_path);
 }
 
+/* dict[key] = value, stealing `value`; a NULL value is a failure already raised. */
+static int set_stolen(PyObject *dict, PyObject *key, PyObject *value)
+{
+    if (value == NULL)
+        return FAIL;
+    int failed = PyDict_SetItem(dict, key, value);
+    Py_DECREF(value);
+    return failed ? FAIL : OK;
+}
+
 static int push_position(Frame *frame, int64_t packed)
 {
     if (frame->count == frame->capacity) {
@@ -157,12 +167,7 @@ static int place(Load *load, int64_t packed, PyObject **part)
     }
     Frame *top = &load->stack[load->depth - 1];
     if (top->is_map) {
-        PyObject *position = PyLong_FromLongLong(packed);
-        if (position == NULL)
-            return FAIL;
-        int failed = PyDict_SetItem(top->values, top->key, position);
-        Py_DECREF(position);
-        if (failed)
+        if (set_stolen(top->values, top->key, PyLong_FromLongLong(packed)) == FAIL)
             return FAIL;
         *part = Py_NewRef(top->key);
         return OK;
@@ -247,7 +252,6 @@ static int scalar_key(Load *load, Frame *top, const yaml_event_t *event)
         }
         key = text;
     }
-    int status = BAIL;
     if (plain && PyUnicode_GET_LENGTH(key) <= rules->max_word) {
         int word = PyDict_Contains(rules->plain_words, key);
         if (word == 0)
@@ -262,13 +266,7 @@ static int scalar_key(Load *load, Frame *top, const yaml_event_t *event)
         Py_DECREF(key);
         return duplicate < 0 ? FAIL : BAIL;
     }
-    PyObject *position = PyLong_FromLongLong(pack(&event->start_mark));
-    if (position != NULL) {
-        status = PyDict_SetItem(top->keys, key, position) ? FAIL : OK;
-        Py_DECREF(position);
-    } else {
-        status = FAIL;
-    }
+    int status = set_stolen(top->keys, key, PyLong_FromLongLong(pack(&event->start_mark)));
     if (status == OK)
         top->key = key;
     else
@@ -469,15 +467,8 @@ static PyObject *position_array(const Frame *frame)
 static int collection_end(Load *load)
 {
     Frame *frame = &load->stack[load->depth - 1];
-    if (!frame->is_map) {
-        PyObject *store = position_array(frame);
-        if (store == NULL)
-            return FAIL;
-        int failed = PyDict_SetItem(load->values, frame->path, store);
-        Py_DECREF(store);
-        if (failed)
-            return FAIL;
-    }
+    if (!frame->is_map && set_stolen(load->values, frame->path, position_array(frame)) == FAIL)
+        return FAIL;
     PyObject *value = Py_NewRef(frame->result);
     load->flow_depth -= frame->flow;
     frame_clear(frame);
