@@ -55,7 +55,13 @@ from floe_compiler.runner.diff import DiffError
 from floe_compiler.runner.read_ahead import read_ahead
 from floe_compiler.runner.rejects import DEFAULT_REJECTS_DIR, Isolation, isolate, write_rejects
 from floe_compiler.runner.secrets import Secret, SecretError, read_secret
-from floe_compiler.runner.sync_state import DEFAULT_STATE_URL, Ahead, StateError, StateStore
+from floe_compiler.runner.sync_state import (
+    DEFAULT_STATE_URL,
+    Ahead,
+    StateError,
+    StateStore,
+    taken,
+)
 from floe_compiler.sinks.assurance import idempotency_key, sha256_hex
 from floe_compiler.sinks.base import (
     EgressResult,
@@ -424,8 +430,8 @@ def _stream(destination: Destination, connector: SinkConnector, table: Any, sink
                                       following, min(batch_size,
                                                      plan.to_send.num_rows - following))
                 spans = [(position + start, count) for start, count in isolation.delivered]
-                store.advance(destination.name, _taken(plan.keys, spans),
-                              _taken(plan.fingerprints, spans), upcoming)
+                store.advance(destination.name, taken(plan.keys, spans),
+                              taken(plan.fingerprints, spans), upcoming)
             position += data.num_rows
             if plan is None:
                 report.rows_read += data.num_rows
@@ -511,11 +517,12 @@ def _settle_pending(connector: SinkConnector, sink: Any, store: StateStore,
     them again, as before. Returns the rows recorded."""
     if sink is None:  # a dry run reads the state, never writes it
         return 0
-    found = store.pending(name)
-    if found is None:
-        return 0
     ask = getattr(connector, "delivered_rows", None)
-    delivered: list[tuple[int, int]] | None = ask(sink, found[0]) if callable(ask) else None
+
+    def delivered(batch_key: str) -> list[tuple[int, int]] | None:
+        found: list[tuple[int, int]] | None = ask(sink, batch_key) if callable(ask) else None
+        return found
+
     return store.settle_pending(name, delivered)
 
 
@@ -529,12 +536,6 @@ def _ahead(name: str, snapshot_id: int | None, ordinal: int, plan: sync.SyncPlan
     content = sha256_hex("\n".join(fingerprints.to_pylist()).encode())
     return Ahead(idempotency_key(name, snapshot_id, f"sync {ordinal}", content),
                  plan.keys.slice(position, rows), fingerprints)
-
-
-def _taken(values: pa.Array, spans: list[tuple[int, int]]) -> pa.Array:
-    """The values in these (start, count) spans, in order, as one array."""
-    parts = [values.slice(start, count) for start, count in spans]
-    return pa.concat_arrays(parts) if parts else values.slice(0, 0)
 
 
 def _write(connector: SinkConnector, sink: Any, data: pa.Table, context: WriteContext,

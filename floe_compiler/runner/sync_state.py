@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,12 @@ DEFAULT_STATE_URL = "sqlite:///.floe/sync_state.db"
 STATE_TABLE = "_floe_sync_state"
 META_TABLE = "_floe_sync_meta"
 PENDING_TABLE = "_floe_sync_pending"
+
+
+def taken(values: pa.Array, spans: list[tuple[int, int]]) -> pa.Array:
+    """The values in these (start, count) spans, in order, as one array."""
+    parts = [values.slice(start, count) for start, count in spans]
+    return pa.concat_arrays(parts) if parts else values.slice(0, 0)
 
 
 class StateError(Exception):
@@ -192,23 +199,22 @@ class StateStore:
                   (destination,))
         self.connection.commit()
 
-    def settle_pending(self, destination: str, delivered: list[tuple[int, int]] | None
-                       ) -> int:
-        """Advance the state by the rows of the pending batch the destination holds
-        (`delivered`: (first row, rows) ranges of it; None when it cannot tell, and the
-        rows are sent again), then settle it. Returns the rows advanced."""
+    def settle_pending(self, destination: str,
+                       delivered: Callable[[str], list[tuple[int, int]] | None]) -> int:
+        """Advance the state by the rows of the pending batch the destination holds, then
+        settle it. `delivered(batch_key)` gives the (first row, rows) spans of the batch
+        the destination holds, or None when it cannot tell (the rows are sent again).
+        Returns the rows advanced."""
         found = self.pending(destination)
         if found is None:
             return 0
-        rows = found[1]
-        advanced = 0
-        for first, count in delivered or []:
-            part = rows.slice(first, count)
-            self.advance(destination, part.column("key").combine_chunks(),
-                         part.column("fingerprint").combine_chunks())
-            advanced += part.num_rows
+        batch_key, rows = found
+        spans = delivered(batch_key) or []
+        advanced = taken(rows.column("key").combine_chunks(), spans)
+        self.advance(destination, advanced,
+                     taken(rows.column("fingerprint").combine_chunks(), spans))
         self.settle(destination)
-        return advanced
+        return len(advanced)
 
     def forget(self, destination: str, keys: pa.Array) -> None:
         """Remove these keys (deleted at the destination)."""
