@@ -16,11 +16,13 @@
  *
  * load(text, is_credential_key, resolve_number, plain_words, yaml11_words,
  *      number_first, max_depth)
- *   -> None, or (data, root, values, keys, templated, two_readings, mapping):
+ *   -> None, or (data, root, top, templated, two_readings, mapping):
  *   data          the document's plain data;
  *   root          packed position (line << 32 | column, 1-based) of the top node;
- *   values, keys  {parent path: dict key -> packed | array('q') of packed}, the
- *                 `_by_parent` stores of positions.Positions, in the builder's order;
+ *   top           the top node's store (positions.py gives the forms): a tree of the
+ *                 collections' stores, each holding its children's packed positions as
+ *                 8-byte ints in one bytes object, and its children's stores. Mappings
+ *                 of the same keys in the same order share one shape (key -> i);
  *   templated     paths of str values holding "{{" or "{%";
  *   two_readings  (text, value, (line, column), path) of plain scalars YAML 1.1 and 1.2
  *                 may read differently (loader.report_two_readings words them);
@@ -48,11 +50,12 @@ typedef struct {
     int is_map;
     int flow;         /* written in flow style: [...] or {...} */
     PyObject *result; /* dict or list, the data */
-    PyObject *path;   /* tuple */
-    PyObject *values; /* mapping: dict key -> packed position of the value */
-    PyObject *keys;   /* mapping: dict key -> packed position of the key */
+    PyObject *part;   /* its key or index in its parent (None at the top) */
+    PyObject *children; /* list of the children's stores (None: a scalar), or NULL */
     PyObject *key;    /* mapping: the key whose value comes next, or NULL */
-    int64_t *positions; /* sequence: packed positions of the items so far */
+    /* Packed positions so far: a sequence's items; a mapping's keys and values, each
+     * key's followed by its value's. */
+    int64_t *positions;
     Py_ssize_t count, capacity;
 } Frame;
 
@@ -64,8 +67,8 @@ typedef struct {
     long flow_depth;       /* open collections in flow style */
     PyObject *data;
     PyObject *root;        /* packed position of the top node, an int */
-    PyObject *values;      /* dict: path -> store */
-    PyObject *keys;        /* dict: path -> store */
+    PyObject *top;         /* the top node's store */
+    PyObject *shapes;      /* dict: tuple of a mapping's keys -> its shape */
     PyObject *templated;   /* list of paths */
     PyObject *two_readings;
     PyObject *key_cache;   /* dict: key text -> the one str object for it (checked) */
@@ -78,36 +81,16 @@ typedef struct {
 /* A step's outcome: go on, leave the subset (return None), or a Python error. */
 enum { OK = 0, BAIL = 1, FAIL = -1 };
 
-static PyObject *array_type; /* array.array */
-
 static int64_t pack(const yaml_mark_t *mark)
 {
     return ((int64_t)(mark->line + 1) << 32) | (int64_t)(mark->column + 1);
 }
 
-/* (*parent, part) as a new tuple; steals nothing. */
-static PyObject *child_path(PyObject *parent, PyObject *part)
-{
-    Py_ssize_t size = PyTuple_GET_SIZE(parent);
-    PyObject *path = PyTuple_New(size + 1);
-    if (path == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *item = PyTuple_GET_ITEM(parent, i);
-        Py_INCREF(item);
-        PyTuple_SET_ITEM(path, i, item);
-    }
-    Py_INCREF(part);
-    PyTuple_SET_ITEM(path, size, part);
-    return path;
-}
-
 static void frame_clear(Frame *frame)
 {
     Py_CLEAR(frame->result);
-    Py_CLEAR(frame->path);
-    Py_CLEAR(frame->values);
-    Py_CLEAR(frame->keys);
+    Py_CLEAR(frame->part);
+    Py_CLEAR(frame->children);
     Py_CLEAR(frame->key);
     PyMem_Free(frame->positions);
     frame->positions = NULL;
@@ -121,8 +104,8 @@ static void load_clear(Load *load)
     load->stack = NULL;
     Py_CLEAR(load->data);
     Py_CLEAR(load->root);
-    Py_CLEAR(load->values);
-    Py_CLEAR(load->keys);
+    Py_CLEAR(load->top);
+    Py_CLEAR(load->shapes);
     Py_CLEAR(load->templated);
     Py_CLEAR(load->two_readings);
     Py_CLEAR(load->key_cache);
@@ -167,7 +150,7 @@ static int place(Load *load, int64_t packed, PyObject **part)
     }
     Frame *top = &load->stack[load->depth - 1];
     if (top->is_map) {
-        if (set_stolen(top->values, top->key, PyLong_FromLongLong(packed)) == FAIL)
+        if (push_position(top, packed) == FAIL)
             return FAIL;
         *part = Py_NewRef(top->key);
         return OK;
@@ -182,12 +165,19 @@ static int place(Load *load, int64_t packed, PyObject **part)
     return OK;
 }
 
-/* The path of a node from its part (see `place`). */
+/* The path of a node from its part (see `place`): the parts of the open collections
+ * below the top one, then its own. A new tuple. */
 static PyObject *path_of(Load *load, PyObject *part)
 {
     if (load->depth == 0)
         return Py_NewRef(load->empty_path);
-    return child_path(load->stack[load->depth - 1].path, part);
+    PyObject *path = PyTuple_New(load->depth);
+    if (path == NULL)
+        return NULL;
+    for (long i = 1; i < load->depth; i++)
+        PyTuple_SET_ITEM(path, i - 1, Py_NewRef(load->stack[i].part));
+    PyTuple_SET_ITEM(path, load->depth - 1, Py_NewRef(part));
+    return path;
 }
 
 /* Hand a finished node to its parent, or make it the document's data. Steals value. */
@@ -261,17 +251,18 @@ static int scalar_key(Load *load, Frame *top, const yaml_event_t *event)
             return word < 0 ? FAIL : BAIL;
         }
     }
-    int duplicate = PyDict_Contains(top->keys, key);
+    /* Each earlier key's value is in the mapping before the next key comes. */
+    int duplicate = PyDict_Contains(top->result, key);
     if (duplicate != 0) {
         Py_DECREF(key);
         return duplicate < 0 ? FAIL : BAIL;
     }
-    int status = set_stolen(top->keys, key, PyLong_FromLongLong(pack(&event->start_mark)));
-    if (status == OK)
-        top->key = key;
-    else
+    if (push_position(top, pack(&event->start_mark)) == FAIL) {
         Py_DECREF(key);
-    return status;
+        return FAIL;
+    }
+    top->key = key;
+    return OK;
 }
 
 /* The value of a plain scalar as floe reads it (scalars.resolve_plain), and whether
@@ -421,10 +412,6 @@ static int collection_start(Load *load, const yaml_event_t *event, int is_map)
     PyObject *part = NULL;
     if (place(load, pack(&event->start_mark), &part) == FAIL)
         return FAIL;
-    PyObject *path = path_of(load, part);
-    Py_DECREF(part);
-    if (path == NULL)
-        return FAIL;
     if (load->depth == 0)
         load->mapping = is_map;
     Frame *frame = &load->stack[load->depth];
@@ -433,41 +420,107 @@ static int collection_start(Load *load, const yaml_event_t *event, int is_map)
     frame->flow = is_map ? event->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
                          : event->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     load->flow_depth += frame->flow;
-    frame->path = path;
+    frame->part = part;
     load->depth++; /* from here on load_clear releases the frame */
-    if (is_map) {
-        frame->result = PyDict_New();
-        frame->values = PyDict_New();
-        frame->keys = PyDict_New();
-        if (frame->result == NULL || frame->values == NULL || frame->keys == NULL
-            || PyDict_SetItem(load->values, path, frame->values)
-            || PyDict_SetItem(load->keys, path, frame->keys))
-            return FAIL;
-        return OK;
+    frame->result = is_map ? PyDict_New() : PyList_New(0);
+    return frame->result == NULL ? FAIL : OK;
+}
+
+/* A collection's positions, as bytes. */
+static PyObject *position_bytes(const Frame *frame)
+{
+    return PyBytes_FromStringAndSize((const char *)frame->positions,
+                                     frame->count * (Py_ssize_t)sizeof(int64_t));
+}
+
+/* The shape of a mapping (key -> index), shared by every mapping with its keys in its
+ * order. A borrowed reference. */
+static PyObject *shape_of(Load *load, PyObject *mapping)
+{
+    PyObject *order = PySequence_Tuple(mapping); /* its keys, in order */
+    if (order == NULL)
+        return NULL;
+    PyObject *shape = PyDict_GetItemWithError(load->shapes, order);
+    if (shape == NULL && !PyErr_Occurred()) {
+        shape = PyDict_New();
+        for (Py_ssize_t i = 0; shape != NULL && i < PyTuple_GET_SIZE(order); i++)
+            if (set_stolen(shape, PyTuple_GET_ITEM(order, i), PyLong_FromSsize_t(i)) == FAIL)
+                Py_CLEAR(shape);
+        if (shape != NULL && set_stolen(load->shapes, order, shape) == FAIL)
+            shape = NULL; /* set_stolen released it */
     }
-    frame->result = PyList_New(0);
-    /* The array is made at the end; None holds its place in the order of stores. */
-    if (frame->result == NULL || PyDict_SetItem(load->values, path, Py_None))
-        return FAIL;
+    Py_DECREF(order);
+    return shape;
+}
+
+/* The number of children a collection has so far. */
+static Py_ssize_t child_count(const Frame *frame)
+{
+    return frame->is_map ? frame->count / 2 : frame->count;
+}
+
+/* Pad a collection's children with None (scalars) up to `size`. */
+static int pad_children(Frame *frame, Py_ssize_t size)
+{
+    while (PyList_GET_SIZE(frame->children) < size)
+        if (PyList_Append(frame->children, Py_None))
+            return FAIL;
     return OK;
 }
 
-/* array('q') of a sequence's item positions. */
-static PyObject *position_array(const Frame *frame)
+/* A collection's store (positions.py gives the forms); a new reference. */
+static PyObject *store_of(Load *load, Frame *frame)
 {
-    PyObject *bytes = PyBytes_FromStringAndSize(
-        (const char *)frame->positions, frame->count * (Py_ssize_t)sizeof(int64_t));
-    if (bytes == NULL)
+    PyObject *shape = NULL, *children = NULL, *store = NULL;
+    if (frame->is_map && (shape = shape_of(load, frame->result)) == NULL)
         return NULL;
-    PyObject *store = PyObject_CallFunction(array_type, "sO", "q", bytes);
-    Py_DECREF(bytes);
+    PyObject *positions = position_bytes(frame);
+    if (positions == NULL)
+        return NULL;
+    if (frame->children != NULL) {
+        if (pad_children(frame, child_count(frame)) == FAIL
+            || (children = PyList_AsTuple(frame->children)) == NULL) {
+            Py_DECREF(positions);
+            return NULL;
+        }
+    }
+    if (shape != NULL)
+        store = children ? PyTuple_Pack(3, shape, positions, children)
+                         : PyTuple_Pack(2, shape, positions);
+    else
+        store = children ? PyTuple_Pack(2, positions, children) : Py_NewRef(positions);
+    Py_DECREF(positions);
+    Py_XDECREF(children);
     return store;
+}
+
+/* Hand a finished collection's store to its parent, as its last child so far. Steals. */
+static int adopt_store(Load *load, PyObject *store)
+{
+    if (store == NULL)
+        return FAIL;
+    if (load->depth == 1) {
+        Py_XSETREF(load->top, store);
+        return OK;
+    }
+    Frame *parent = &load->stack[load->depth - 2];
+    if (parent->children == NULL && (parent->children = PyList_New(0)) == NULL) {
+        Py_DECREF(store);
+        return FAIL;
+    }
+    if (pad_children(parent, child_count(parent) - 1) == FAIL) {
+        Py_DECREF(store);
+        return FAIL;
+    }
+    int failed = PyList_Append(parent->children, store);
+    Py_DECREF(store);
+    return failed ? FAIL : OK;
 }
 
 static int collection_end(Load *load)
 {
     Frame *frame = &load->stack[load->depth - 1];
-    if (!frame->is_map && set_stolen(load->values, frame->path, position_array(frame)) == FAIL)
+    if (adopt_store(load, store_of(load, frame)) == FAIL)
         return FAIL;
     PyObject *value = Py_NewRef(frame->result);
     load->flow_depth -= frame->flow;
@@ -597,14 +650,13 @@ static PyObject *yamlfast_load(PyObject *module, PyObject *const *args, Py_ssize
     memset(&load, 0, sizeof(load));
     load.rules = &rules;
     load.stack = PyMem_Calloc((size_t)rules.max_depth + 1, sizeof(Frame));
-    load.values = PyDict_New();
-    load.keys = PyDict_New();
+    load.shapes = PyDict_New();
     load.templated = PyList_New(0);
     load.two_readings = PyList_New(0);
     load.key_cache = PyDict_New();
     load.text_cache = PyDict_New();
     load.empty_path = PyTuple_New(0);
-    if (load.stack == NULL || load.values == NULL || load.keys == NULL
+    if (load.stack == NULL || load.shapes == NULL
         || load.templated == NULL || load.two_readings == NULL || load.key_cache == NULL
         || load.text_cache == NULL || load.empty_path == NULL) {
         load_clear(&load);
@@ -613,9 +665,9 @@ static PyObject *yamlfast_load(PyObject *module, PyObject *const *args, Py_ssize
     int status = parse(&load, utf8, length);
     PyObject *result = NULL;
     if (status == OK) {
-        result = Py_BuildValue("(OOOOOOO)", load.data ? load.data : Py_None,
-                               load.root ? load.root : Py_None, load.values, load.keys,
-                               load.templated, load.two_readings,
+        result = Py_BuildValue("(OOOOOO)", load.data ? load.data : Py_None,
+                               load.root ? load.root : Py_None,
+                               load.top ? load.top : Py_None, load.templated, load.two_readings,
                                load.mapping ? Py_True : Py_False);
     } else if (status == BAIL) {
         result = Py_NewRef(Py_None);
@@ -640,13 +692,6 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__yamlfast(void)
 {
-    PyObject *array = PyImport_ImportModule("array");
-    if (array == NULL)
-        return NULL;
-    array_type = PyObject_GetAttrString(array, "array");
-    Py_DECREF(array);
-    if (array_type == NULL)
-        return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (module == NULL)
         return NULL;

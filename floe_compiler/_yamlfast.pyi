@@ -13,5 +13,5 @@ def load(
     number_first: str,
     max_depth: int,
     /,
-) -> tuple[Any, int | None, dict[Any, Any], dict[Any, Any], list[Any],
+) -> tuple[Any, int | None, bytes | tuple[Any, ...] | None, list[Any],
            list[tuple[str, Any, tuple[int, int], tuple[str | int, ...]]], bool] | None: ...

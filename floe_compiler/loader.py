@@ -32,7 +32,7 @@ from floe_compiler.credentials import is_credential_key, literal_secrets
 from floe_compiler.diagnostics import Diagnostic, diagnostic
 from floe_compiler.positions import Path_ as Path_
 from floe_compiler.positions import Position as Position
-from floe_compiler.positions import Positions, pack
+from floe_compiler.positions import Positions, Side, Stores, pack
 from floe_compiler.reading import TooLarge, decode, read_bounded, too_large
 from floe_compiler.scalars import (
     CORE,
@@ -66,8 +66,7 @@ class Located:
     file: str
     text: str
     data: Any = None
-    values: Positions = field(default_factory=Positions)  # of each node
-    keys: Positions = field(default_factory=Positions)  # of each mapping key
+    positions: Positions = field(default_factory=Positions, repr=False)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templated: list[Path_] = field(default_factory=list)  # string values holding Jinja
     # Keys written as plain numbers, booleans or null: floe-core reads them so, not as text.
@@ -82,6 +81,16 @@ class Located:
     # The root node is a mapping (as far as the file parsed): only then may output quote
     # its lines. /etc/passwd named as a manifest is read, refused, and never shown.
     mapping: bool = False
+
+    @property
+    def values(self) -> Side:
+        """Where each node is, by path."""
+        return self.positions.values
+
+    @property
+    def keys(self) -> Side:
+        """Where the key naming each mapping value is, by the value's path."""
+        return self.positions.keys
 
     @property
     def sha256(self) -> str:
@@ -125,7 +134,7 @@ class Located:
         return "".join(lines)
 
 
-def _nearest(table: Positions, path: Path_) -> Position:
+def _nearest(table: Side, path: Path_) -> Position:
     while True:
         found = table.get(path)
         if found is not None:
@@ -188,6 +197,8 @@ def load_text(text: str, display: str, *, native: bool | None = None) -> Located
             doc.data = None
             doc.diagnostics.append(_yaml_error(exc, display, text))
             return doc
+        finally:
+            doc.positions = builder.stores.compact()
         if not builder.documents:
             doc.diagnostics.append(diagnostic(
                 "FLOE-E004", "file has no YAML content", file=display, line=1, column=1))
@@ -216,10 +227,9 @@ def load_native(text: str, display: str, *, required: bool = False) -> Located |
                  "".join(sorted(NUMBER_FIRST)), MAX_DEPTH)
     if built is None:
         return None
-    data, root, values, keys, templated, two_readings, mapping = built
+    data, root, top, templated, two_readings, mapping = built
     doc = Located(file=display, text=text, data=data, templated=templated, mapping=mapping)
-    doc.values.adopt(root, values)
-    doc.keys.adopt(None, keys)
+    doc.positions.adopt(root, top)
     report_two_readings(doc, two_readings)
     return doc
 
@@ -309,7 +319,7 @@ class _Frame:
         self.path = path
         self.start = start
         # Where the children's positions go (packed, positions.py): a dict by key or an
-        # array by index, kept in `Located.values`/`.keys`; for a merge source, the stores
+        # array by index, kept in the builder's `Stores`; for a merge source, the stores
         # of the mapping it merges into. A frame whose positions are not kept (a dropped
         # value) gets stores of its own.
         self.values: Any = ([] if kind == _SEQ else {}) if values is None else values
@@ -332,6 +342,7 @@ class _Builder:
     def __init__(self, doc: Located) -> None:
         self.doc = doc
         self.file = doc.file
+        self.stores = Stores()  # positions, compacted when the load ends
         self.spans = doc.secret_spans
         self.stack: list[_Frame] = []
         self.documents = 0
@@ -495,7 +506,7 @@ class _Builder:
         else:
             self.nodes += 1  # _count, inlined: this runs for every scalar
         if top is None:
-            self.doc.values.root = packed
+            self.stores.root = packed
         elif top.kind == _SEQ:
             top.values.append(packed)
         elif top.weak:
@@ -614,7 +625,7 @@ class _Builder:
         if top is None:
             path: Path_ = ()
             self.doc.mapping = is_map
-            self.doc.values.root = packed
+            self.stores.root = packed
         elif top.kind == _MAP:
             path = (*top.path, top.key)  # type: ignore[arg-type]
             if weak:
@@ -624,10 +635,12 @@ class _Builder:
         else:
             path = (*top.path, len(top.result))
             top.values.append(packed)
-        positions = self.doc.values
-        values = positions.mapping(path, replace=not weak) if is_map \
-            else positions.sequence(path, replace=not weak)
-        keys = self.doc.keys.mapping(path, replace=not weak) if is_map else None
+        values: Any
+        keys: dict[Any, int] | None = None
+        if is_map:
+            values, keys = self.stores.mapping(path, replace=not weak)
+        else:
+            values = self.stores.sequence(path, replace=not weak)
         self.stack.append(_Frame(kind, path, position, weak=weak,
                                  shadow=top is not None and top.shadow, values=values,
                                  keys=keys))

@@ -51,10 +51,8 @@ def snapshot(doc: Located) -> dict[str, Any]:
         "data": typed(doc.data),
         "values": list(doc.values.items()),
         "keys": list(doc.keys.items()),
-        # the stores themselves: a dict per mapping, an array per sequence, in order
-        "stores": [(path, type(store).__name__)
-                   for path, store in doc.values._by_parent.items()],
-        "key_stores": list(doc.keys._by_parent),
+        # the stores themselves, in order (positions.py gives their forms)
+        "stores": list(doc.positions.collections()),
         "templated": doc.templated,
         "typed_keys": typed(doc.typed_keys),
         "mapping": doc.mapping,
