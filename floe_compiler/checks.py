@@ -96,28 +96,32 @@ def sync_modes(doc: Located) -> list[Diagnostic]:
         if not isinstance(config, dict) or "mode" not in config:
             continue
         mode, sink_type, name = config["mode"], item.get("sink_type"), item.get("name")
-        line, col = doc.value_at((*path, "config", "mode"))
         if not isinstance(mode, str) or mode not in modes.MODES:
             guess = did_you_mean(str(mode), list(modes.MODES))
-            found.append(diagnostic(
-                "FLOE-E211", f"destination '{name}': config.mode must be one of "
-                f"{', '.join(modes.MODES)}", file=doc.file, line=line, column=col,
-                hint=f"Did you mean '{guess}'?" if guess else None))
+            message = f"destination '{name}': config.mode must be one of {', '.join(modes.MODES)}"
+            found.append(_at_mode(doc, path, "FLOE-E211", message,
+                                  f"Did you mean '{guess}'?" if guess else None))
             continue
         served = (modes.modes_of(sink_type) if isinstance(sink_type, str)
                   and mode != modes.INSERT else None)
         if served is not None and mode not in served:
             why = " (it cannot delete)" if mode == modes.MIRROR else ""
-            found.append(diagnostic(
-                "FLOE-E211", f"destination '{name}': sink type '{sink_type}' cannot sync in "
-                f"mode {mode}{why}; it serves {', '.join(served)}", file=doc.file, line=line,
-                column=col))
+            found.append(_at_mode(
+                doc, path, "FLOE-E211", f"destination '{name}': sink type '{sink_type}' cannot "
+                f"sync in mode {mode}{why}; it serves {', '.join(served)}"))
         elif mode in modes.KEYED and not config.get("primary_key"):
-            found.append(diagnostic(
-                "FLOE-E212", f"destination '{name}': mode {mode} needs config.primary_key "
-                "(the destination column(s) that identify a row)", file=doc.file, line=line,
-                column=col))
+            found.append(_at_mode(
+                doc, path, "FLOE-E212", f"destination '{name}': mode {mode} needs "
+                "config.primary_key (the destination column(s) that identify a row)"))
     return found
+
+
+def _at_mode(doc: Located, path: Path_, code: str, message: str, hint: str | None = None
+             ) -> Diagnostic:
+    """A finding located at a destination's `config.mode` (a position is looked up only
+    for a finding: a file without one never needs its positions)."""
+    line, col = doc.value_at((*path, "config", "mode"))
+    return diagnostic(code, message, file=doc.file, line=line, column=col, hint=hint)
 
 
 def check_manifest(doc: Located, schema_clean: bool = False) -> list[Diagnostic]:

@@ -105,10 +105,10 @@ def find_manifest(spec: Located, location: Path, *, required: bool,
     `paths`: what this run knows of directories already."""
     platform = spec.data.get("platform") if isinstance(spec.data, dict) else None
     ref = platform.get("manifest") if isinstance(platform, dict) else None
-    line, col = spec.value_at(("platform", "manifest"))
 
     def cannot(message: str, hint: str | None = None) -> ManifestLookup:
         code = "FLOE-E206" if required else "FLOE-W202"
+        line, col = spec.value_at(("platform", "manifest"))
         return ManifestLookup(None, [diagnostic(code, message, file=spec.file, line=line,
                                                 column=col, hint=hint)])
 
