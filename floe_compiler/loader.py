@@ -119,6 +119,12 @@ class Located:
             path = path[:-1]
         return self.values.get(()) or (1, 1)
 
+    def release(self) -> None:
+        """Let go of the data and the positions, the bulk of a big document, once nothing
+        will ask for them again (compile, before it builds the artifact)."""
+        self.data = None
+        self.positions = Positions()
+
     def display_text(self) -> str:
         """`text` with every literal credential masked, for snippets in any output."""
         if not self.secret_spans:
