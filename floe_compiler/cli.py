@@ -404,7 +404,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     """
     import gc
 
-    from floe_compiler.emit import to_json, write_atomic
+    from floe_compiler.emit import json_parts, to_json, write_atomic
     from floe_compiler.pipeline import Options, compile_files
 
     # A short process of ours building big acyclic trees: the cyclic collector stays off
@@ -421,10 +421,10 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
     if result.artifact is None:
         _emit(report, fmt)
         _end(report.exit_code)
-    data = to_json(result.artifact)
     if check:
         from floe_compiler.artifact_diff import stale
 
+        data = to_json(result.artifact)
         found = stale(output, data)
         if found is not None:
             _emit(report.adding([found]), fmt)
@@ -436,7 +436,7 @@ def compile_command(spec_path: Path, manifest_path: Path | None, output: Path, c
         _say(fmt, f"{output} is up to date{note}")
         _end(0)
     try:
-        write_atomic(output, data)
+        write_atomic(output, json_parts(result.artifact))  # never whole in memory
     except OSError as exc:
         click.echo(f"floe: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(2)

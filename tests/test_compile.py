@@ -21,7 +21,8 @@ from floe_compiler import (
     UnknownDependencyError,
     compile_project,
 )
-from floe_compiler.emit import to_json, write_atomic
+from floe_compiler.emit import json_parts, to_json, write_atomic
+from floe_compiler.pipeline import compile_files
 from floe_compiler.models.artifact import CompiledArtifacts
 from tests.conftest import EXAMPLE, VALID_MANIFEST, VALID_SPEC, Run, Write
 
@@ -82,6 +83,49 @@ def test_artifact_records_inputs_and_sink_config_shape(project: Path) -> None:
     assert (dest.sink_type, dest.connection_secret_ref, dest.batch_size) == ("rest_api", "crm-credentials", 100)
     assert dest.retry_config["max_attempts"] >= 1
     assert [(e.upstream, e.downstream) for e in artifact.edges] == [("stg_orders", "mart_orders")]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"], ids=["plain", "utf8-bom"])
+@pytest.mark.parametrize("description", ["orders", "commandes d\u2019\u00e9t\u00e9"],
+                         ids=["ascii", "non-ascii"])
+def test_input_sha256_is_of_the_bytes_on_disk(project: Path, prefix: bytes,
+                                              description: str) -> None:
+    """An ASCII file's bytes are not kept beside its text: the hash is the same."""
+    import hashlib
+
+    spec = project
+    spec.write_bytes(prefix + spec.read_bytes().replace(
+        b"metadata:\n", f"metadata:\n  description: {description}\n".encode(), 1))
+    artifact = compile_project(spec)
+    assert artifact.product.description == description
+    assert artifact.inputs.spec.sha256 == hashlib.sha256(spec.read_bytes()).hexdigest()
+
+
+def test_a_compile_lets_its_documents_go_once_the_artifact_is_built(write: Write,
+                                                                     project: Path) -> None:
+    """Their data and positions are not needed after the report: a big file's document
+    and its artifact are not in memory together. A compile that fails keeps them."""
+    done = compile_files(project, None, Options())
+    assert done.artifact is not None and done.files == [] and done.manifests == []
+    write("floe.yaml", VALID_SPEC.replace("dependsOn: [stg_orders]", "dependsOn: [nowhere]"))
+    failed = compile_files(project, None, Options(strict=True))
+    assert failed.artifact is None
+    assert [f.doc.data["metadata"]["name"] for f in failed.files] == ["orders"]
+
+
+def test_models_given_the_same_fields_share_a_fields_set_that_copies_leave_alone() -> None:
+    from floe_compiler.models.spec import FloeSpec
+
+    spec = FloeSpec.model_validate({
+        "apiVersion": "floe.dev/v1", "kind": "FloeSpec",
+        "metadata": {"name": "orders", "version": "1.0.0"},
+        "transforms": [{"name": "a"}, {"name": "b"}, {"name": "c", "tier": "gold"}]})
+    a, b, c = spec.transforms
+    assert a.model_fields_set is b.model_fields_set  # one set for the same fields
+    assert a.model_fields_set == {"name"} and c.model_fields_set == {"name", "tier"}
+    changed = a.model_copy(update={"tier": "silver"})
+    assert changed.model_fields_set == {"name", "tier"}
+    assert a.model_fields_set == b.model_fields_set == {"name"}
 
 
 def test_source_date_epoch_and_timestamp(run: Run, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -361,8 +405,12 @@ def artifacts(draw: st.DrawFn) -> CompiledArtifacts:
         "plugins": draw(st.dictionaries(names, st.fixed_dictionaries(
             {"type": names, "config": configs, "version": st.none() | names}), max_size=3)),
         "governance": draw(configs),
-        "transforms": [{"name": "a", "compute": "duckdb", "tags": ["x"], "depends_on": []}],
-        "edges": [{"upstream": "a", "downstream": "b"}],
+        "transforms": draw(st.lists(st.fixed_dictionaries({
+            "name": st.text(max_size=4), "compute": st.none() | names,
+            "tags": st.lists(names, max_size=2), "depends_on": st.lists(names, max_size=2)}),
+            max_size=4)),
+        "edges": draw(st.lists(st.fixed_dictionaries(
+            {"upstream": st.text(max_size=3), "downstream": names}), max_size=4)),
         "schedule": draw(st.none() | st.fixed_dictionaries({"cron": names})),
         "destinations": draw(st.lists(st.fixed_dictionaries({
             "name": names, "sink_type": names, "connection_secret_ref": names,
@@ -384,3 +432,6 @@ def test_the_artifact_is_written_with_every_key_sorted(artifact: CompiledArtifac
     assert to_json(artifact) == _reference_json(artifact)
     again = CompiledArtifacts.model_validate_json(to_json(artifact))
     assert to_json(again) == to_json(artifact)
+    # written in parts (floe compile never holds a big artifact's JSON whole): the same
+    for per_part in (1, 2):
+        assert b"".join(json_parts(artifact, per_part)) == to_json(artifact)
