@@ -122,6 +122,18 @@ def test_generated_projects_are_accepted_and_alike() -> None:
     assert doc.value_at(("transforms", 1999, "dependsOn", 0))[0] > 1
 
 
+def test_mappings_of_the_same_keys_share_one_shape_on_both_paths() -> None:
+    """A transform's positions cost its bytes, not a dict of its keys (positions.py)."""
+    text = VALID_SPEC + "  - name: third\n    dependsOn: [stg_orders]\n"
+    for doc in (load_native(text, "x.yaml", required=True), load_text(text, "x.yaml",
+                                                                      native=False)):
+        assert doc is not None
+        shapes = [store[0] for path, store in doc.positions.collections()
+                  if path[:1] == ("transforms",) and len(path) == 2]
+        assert len(shapes) == 3 and shapes[1] is shapes[2] and shapes[0] is not shapes[1]
+        assert doc.key_at(("transforms", 2, "dependsOn")) == (len(text.splitlines()), 5)
+
+
 @settings(max_examples=300, derandomize=True, deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.sampled_from([None, *sorted(MUTATIONS)]).flatmap(pairs))
