@@ -22,8 +22,8 @@ from floe_compiler import (
     compile_project,
 )
 from floe_compiler.emit import json_parts, to_json, write_atomic
-from floe_compiler.pipeline import compile_files
 from floe_compiler.models.artifact import CompiledArtifacts
+from floe_compiler.pipeline import compile_files
 from tests.conftest import EXAMPLE, VALID_MANIFEST, VALID_SPEC, Run, Write
 
 GOVERNED_MANIFEST = VALID_MANIFEST + """\
