@@ -16,13 +16,14 @@
  *
  * load(text, is_credential_key, resolve_number, plain_words, yaml11_words,
  *      number_first, max_depth)
- *   -> None, or (data, root, top, templated, two_readings, mapping):
+ *   -> None, or (data, root, top, shapes, templated, two_readings, mapping):
  *   data          the document's plain data;
  *   root          packed position (line << 32 | column, 1-based) of the top node;
  *   top           the top node's store (positions.py gives the forms): a tree of the
  *                 collections' stores, each holding its children's packed positions as
  *                 8-byte ints in one bytes object, and its children's stores. Mappings
  *                 of the same keys in the same order share one shape (key -> i);
+ *   shapes        {tuple of a mapping's keys: its shape}, every shape once;
  *   templated     paths of str values holding "{{" or "{%";
  *   two_readings  (text, value, (line, column), path) of plain scalars YAML 1.1 and 1.2
  *                 may read differently (loader.report_two_readings words them);
@@ -665,9 +666,9 @@ static PyObject *yamlfast_load(PyObject *module, PyObject *const *args, Py_ssize
     int status = parse(&load, utf8, length);
     PyObject *result = NULL;
     if (status == OK) {
-        result = Py_BuildValue("(OOOOOO)", load.data ? load.data : Py_None,
+        result = Py_BuildValue("(OOOOOOO)", load.data ? load.data : Py_None,
                                load.root ? load.root : Py_None,
-                               load.top ? load.top : Py_None, load.templated, load.two_readings,
+                               load.top ? load.top : Py_None, load.shapes, load.templated, load.two_readings,
                                load.mapping ? Py_True : Py_False);
     } else if (status == BAIL) {
         result = Py_NewRef(Py_None);

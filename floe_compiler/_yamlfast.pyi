@@ -13,5 +13,6 @@ def load(
     number_first: str,
     max_depth: int,
     /,
-) -> tuple[Any, int | None, bytes | tuple[Any, ...] | None, list[Any],
+) -> tuple[Any, int | None, bytes | tuple[Any, ...] | None,
+           dict[tuple[Any, ...], dict[Any, int]], list[Any],
            list[tuple[str, Any, tuple[int, int], tuple[str | int, ...]]], bool] | None: ...

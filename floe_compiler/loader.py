@@ -236,9 +236,9 @@ def load_native(text: str, display: str, *, required: bool = False) -> Located |
                  "".join(sorted(NUMBER_FIRST)), MAX_DEPTH)
     if built is None:
         return None
-    data, root, top, templated, two_readings, mapping = built
+    data, root, top, shapes, templated, two_readings, mapping = built
     doc = Located(file=display, text=text, data=data, templated=templated, mapping=mapping)
-    doc.positions.adopt(root, top)
+    doc.positions.adopt(root, top, shapes.values())
     report_two_readings(doc, two_readings)
     return doc
 

@@ -20,7 +20,7 @@ The stores are tuples and bytes, which the C loader builds cheaply:
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 Path_ = tuple[str | int, ...]
@@ -85,17 +85,19 @@ class Positions:
     column): `values`, where each node is; `keys`, where the key naming each mapping
     value is. The C loader builds the tree (`adopt`); the Python one fills `Stores`."""
 
-    __slots__ = ("keys", "root", "top", "values")
+    __slots__ = ("keys", "root", "shapes", "top", "values")
 
     def __init__(self) -> None:
         self.root: int | None = None  # the position of the document's top node (path ())
         self.top: Store | None = None  # the top node's store, when it is a collection
+        self.shapes: Collection[Shape] = ()  # every mapping's, once each
         self.values = Side(self, 1)
         self.keys = Side(self, 0)
 
-    def adopt(self, root: int | None, top: Store | None) -> None:
+    def adopt(self, root: int | None, top: Store | None, shapes: Collection[Shape]) -> None:
         self.root = root
         self.top = top
+        self.shapes = shapes
 
     def find(self, path: Path_, side: int) -> Position | None:
         """Where the key (side 0) or the value (side 1) at `path` is, or None."""
@@ -156,15 +158,9 @@ class Positions:
                     yield (*parent, index), unpack(found)
 
     def names(self) -> set[Any]:
-        """Every mapping key recorded, wherever it is (the last part of each path)."""
-        found: set[Any] = set()
-        seen: set[int] = set()
-        for _, store in self.collections():
-            shape = _shape(store)
-            if shape is not None and id(shape) not in seen:
-                seen.add(id(shape))
-                found.update(shape)
-        return found
+        """Every mapping key recorded, wherever it is (the last part of each path): the
+        keys of the shapes, which are few (a 100k-transform file has 11)."""
+        return set().union(*self.shapes)
 
 
 class Side:
@@ -260,7 +256,7 @@ class Stores:
             if index is not None and 0 <= index < size:
                 children.setdefault(path[:-1], [None] * size)[index] = built[path]
         positions = Positions()
-        positions.adopt(self.root, built.get(()))
+        positions.adopt(self.root, built.get(()), list(shapes.values()))
         return positions
 
 
