@@ -304,31 +304,6 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
             shapes[key] = found_shape
         return shapes[key]
 
-    def visit(data: Any, annotation: Any, path: Path_) -> None:
-        what = shape(annotation)
-        if what is None:
-            return
-        form, inner = what
-        if form == "list" and isinstance(data, list):
-            if shape(inner) is not None:
-                for index, item in enumerate(data):
-                    visit(item, inner, (*path, index))
-        elif form == "dict" and isinstance(data, dict):
-            if shape(inner) is not None:
-                for key, value in data.items():
-                    visit(value, inner, (*path, key))
-        elif form == "model" and isinstance(data, dict):
-            for name, key, alias, annotation in relevant(inner):
-                if alias and name in data:
-                    line, col = doc.key_at((*path, name))
-                    found.append(diagnostic(
-                        "FLOE-W121", f"'{name}' is floe-core's Python name for '{alias}'",
-                        file=doc.file, line=line, column=col,
-                        hint=f"Write `{alias}:`, the key the schema and editors know."))
-                    key = name if alias not in data else key
-                if key in data:
-                    visit(data[key], annotation, (*path, key))
-
     # Per model, once: the fields a visit looks at, (name, key, alias when it may be written
     # by its name, annotation): those with such an alias written somewhere in the file,
     # and those below which such a field lies.
@@ -346,7 +321,33 @@ def python_field_names(doc: Located, model: type[BaseModel]) -> list[Diagnostic]
                     and present.intersection(_python_names(cast(Any, field.annotation))))]
         return fields[model]
 
-    visit(doc.data, model, ())
+    # Walked with a stack of its own (a recursive closure would be a reference cycle
+    # holding the document, which the paused collector never frees); the findings are
+    # sorted with the rest.
+    pending: list[tuple[Any, Any, Path_]] = [(doc.data, model, ())]
+    while pending:
+        data, annotation, path = pending.pop()
+        what = shape(annotation)
+        if what is None:
+            continue
+        form, inner = what
+        if form == "list" and isinstance(data, list):
+            if shape(inner) is not None:
+                pending.extend((item, inner, (*path, index)) for index, item in enumerate(data))
+        elif form == "dict" and isinstance(data, dict):
+            if shape(inner) is not None:
+                pending.extend((value, inner, (*path, key)) for key, value in data.items())
+        elif form == "model" and isinstance(data, dict):
+            for name, key, alias, field_annotation in relevant(inner):
+                if alias and name in data:
+                    line, col = doc.key_at((*path, name))
+                    found.append(diagnostic(
+                        "FLOE-W121", f"'{name}' is floe-core's Python name for '{alias}'",
+                        file=doc.file, line=line, column=col,
+                        hint=f"Write `{alias}:`, the key the schema and editors know."))
+                    key = name if alias not in data else key
+                if key in data:
+                    pending.append((data[key], field_annotation, (*path, key)))
     return found
 
 

@@ -87,12 +87,12 @@ class Located:
     @property
     def values(self) -> Side:
         """Where each node is, by path."""
-        return self.positions.values
+        return Side(self.positions, Side.VALUES)
 
     @property
     def keys(self) -> Side:
         """Where the key naming each mapping value is, by the value's path."""
-        return self.positions.keys
+        return Side(self.positions, Side.KEYS)
 
     @property
     def sha256(self) -> str:

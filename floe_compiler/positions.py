@@ -81,18 +81,17 @@ def _index(store: Store, part: Any) -> int | None:
 class Positions:
     """Positions by path, as a tree of stores (see the module's docstring).
 
-    Read through its two sides, each like a read-only mapping from path to (line,
-    column): `values`, where each node is; `keys`, where the key naming each mapping
-    value is. The C loader builds the tree (`adopt`); the Python one fills `Stores`."""
+    Read through its two sides (`Side`), each like a read-only mapping from path to
+    (line, column): the values', where each node is; the keys', where the key naming
+    each mapping value is. The C loader builds the tree (`adopt`); the Python one fills
+    `Stores`."""
 
-    __slots__ = ("keys", "root", "shapes", "top", "values")
+    __slots__ = ("root", "shapes", "top")
 
     def __init__(self) -> None:
         self.root: int | None = None  # the position of the document's top node (path ())
         self.top: Store | None = None  # the top node's store, when it is a collection
         self.shapes: Collection[Shape] = ()  # every mapping's, once each
-        self.values = Side(self, 1)
-        self.keys = Side(self, 0)
 
     def adopt(self, root: int | None, top: Store | None, shapes: Collection[Shape]) -> None:
         self.root = root
@@ -164,7 +163,11 @@ class Positions:
 
 
 class Side:
-    """One side of `Positions` (keys or values), read like a mapping path -> position."""
+    """One side of `Positions` (keys or values), read like a mapping path -> position.
+    Made when asked for (`Located.values`): held by the positions, it would make a
+    reference cycle, which only the cyclic collector frees (never, in the CLI)."""
+
+    VALUES, KEYS = 1, 0
 
     __slots__ = ("_positions", "_side")
 
