@@ -48,8 +48,12 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
                    installed: SinkTypes | None = None) -> CompiledArtifacts:
     """The artifact; `installed`: the sink connectors found while checking (for
     `sink_connectors`, which records the one that served each destination's type)."""
-    by_name = {t.name: t for t in spec.transforms}
-    order = topological_order(list(by_name), {t.name: t.depends_on or [] for t in spec.transforms})
+    declared = [t.name for t in spec.transforms]  # unique: a duplicate is an error
+    order = topological_order(declared, {t.name: t.depends_on or [] for t in spec.transforms})
+    ordered = spec.transforms  # most files declare each transform after its dependencies
+    if order != declared:
+        by_name = {t.name: t for t in spec.transforms}
+        ordered = [by_name[name] for name in order]
     # As upstream resolves it: the transform's own, else the manifest's defaults.compute,
     # else its compute plugin.
     default_compute = (manifest.defaults or {}).get("compute") or (
@@ -59,9 +63,8 @@ def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
     # than dicts validated into them. Destinations are dicts, validated once with the
     # whole artifact: one model each cost a validator call apiece.
     transforms = [CompiledTransform(
-        name=name, compute=t.compute or default_compute, tier=t.tier,
-        tags=list(t.tags or []), depends_on=list(t.depends_on or []))
-        for name, t in ((name, by_name[name]) for name in order)]
+        name=t.name, compute=t.compute or default_compute, tier=t.tier,
+        tags=list(t.tags or []), depends_on=list(t.depends_on or [])) for t in ordered]
     edges = [Edge(upstream=dep, downstream=t.name) for t in transforms
              for dep in t.depends_on]
     secrets = manifest_doc.secret_values

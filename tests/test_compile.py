@@ -472,3 +472,15 @@ def test_the_pipeline_leaves_no_reference_cycle_behind(write: Write, project: Pa
     finally:
         gc.set_debug(flags)
         gc.garbage.clear()
+
+
+def test_transforms_are_written_in_run_order_whatever_order_they_are_declared_in(
+        write: Write, project: Path) -> None:
+    write("floe.yaml", VALID_SPEC.replace(
+        "  - name: stg_orders\n  - name: mart_orders\n    dependsOn: [stg_orders]\n",
+        "  - name: report\n    dependsOn: [mart_orders]\n  - name: mart_orders\n"
+        "    dependsOn: [stg_orders]\n    tags: [gold]\n  - name: stg_orders\n"))
+    artifact = compile_project(project)
+    assert [(t.name, t.tags, t.depends_on) for t in artifact.transforms] == [
+        ("stg_orders", [], []), ("mart_orders", ["gold"], ["stg_orders"]),
+        ("report", [], ["mart_orders"])]
