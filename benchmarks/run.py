@@ -175,7 +175,9 @@ def bench_compile(tmp: Path, repeat: int) -> Results:
     for transforms, destinations in SIZES:
         project = tmp / f"project-{transforms}"
         spec = write_project(project, transforms, destinations)
-        runs = max(repeat // 2, 2) if transforms < 100_000 else 2
+        # Every repetition below 100k (a 10k process is noisy, by ~0.1 s, on a shared
+        # machine); two at 100k, where one takes seconds.
+        runs = max(repeat, 2) if transforms < 100_000 else 2
         lib = child(COMPILE_CHILD, str(spec), str(project / "manifest.yaml"), str(runs))
         out = tmp / f"artifact-{transforms}.json"
         argv = [*tool("floe"), "compile", "--spec", str(spec), "--max-bytes", str(BIG),
