@@ -346,7 +346,13 @@ def test_loads_and_refusals_free_all_they_hold() -> None:
 
     if not Path("/proc/self/statm").exists():
         return
+    # In windows of 2,100 loads: a leak grows the process in every window, while the
+    # allocator may take pages once, in a test process holding hundreds of megabytes of
+    # other tests' freed memory (a CI run saw +9 MB over one window, in a 438 MB process).
     cycle(50)
-    before = rss()
-    cycle(350)  # 2,100 loads
-    assert rss() - before < 4 * 1024 * 1024
+    grown_by = []
+    for _ in range(3):
+        before = rss()
+        cycle(350)
+        grown_by.append(rss() - before)
+    assert sorted(grown_by)[1] < 2 * 1024 * 1024, grown_by  # < 1 KB a load, twice
