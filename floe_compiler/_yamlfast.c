@@ -668,7 +668,8 @@ static PyObject *yamlfast_load(PyObject *module, PyObject *const *args, Py_ssize
     if (status == OK) {
         result = Py_BuildValue("(OOOOOOO)", load.data ? load.data : Py_None,
                                load.root ? load.root : Py_None,
-                               load.top ? load.top : Py_None, load.shapes, load.templated, load.two_readings,
+                               load.top ? load.top : Py_None, load.shapes,
+                               load.templated, load.two_readings,
                                load.mapping ? Py_True : Py_False);
     } else if (status == BAIL) {
         result = Py_NewRef(Py_None);
