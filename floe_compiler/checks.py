@@ -462,15 +462,27 @@ def _get(data: Any, key: str) -> Any:
 
 def transform_graph(spec: Located) -> tuple[list[str], dict[str, list[str]]]:
     """Transform names in declaration order and each one's dependsOn list."""
+    order, depends, _ = _graph(spec)
+    return order, depends
+
+
+def _graph(spec: Located) -> tuple[list[str], dict[str, list[str]], list[tuple[str, int, str]]]:
+    """`transform_graph`, and the dependencies not declared before their transform, as
+    (transform, index in its dependsOn, dependency): unknown, or pointing forward (or at
+    itself). One pass: at 100k transforms a second one over the edges cost 0.1 s."""
     order: list[str] = []
     depends: dict[str, list[str]] = {}
+    later: list[tuple[str, int, str]] = []
     items = spec.data.get("transforms") if isinstance(spec.data, dict) else None
     for item in items if isinstance(items, list) else ():
         name = item.get("name") if isinstance(item, dict) else None
         if isinstance(name, str) and name not in depends:
+            deps = depends[name] = _str_list(item.get("dependsOn")) or []
             order.append(name)
-            depends[name] = _str_list(item.get("dependsOn")) or []
-    return order, depends
+            for j, dep in enumerate(deps):
+                if dep not in depends or dep == name:
+                    later.append((name, j, dep))
+    return order, depends, later
 
 
 # Each did-you-mean looks at every transform name: with thousands of unknown
@@ -479,19 +491,12 @@ MAX_DEPENDENCY_SUGGESTIONS = 20
 
 
 def check_dependencies(spec: Located) -> list[FloeError]:
-    order, depends = transform_graph(spec)
-    # One pass over the edges finds the unknown dependencies and whether any points
-    # forward (or at itself): only then can there be a cycle to look for.
-    index = {name: i for i, name in enumerate(order)}
-    unknown: list[tuple[str, int, str]] = []
-    forward = False
-    for position, name in enumerate(order):
-        for j, dep in enumerate(depends[name]):
-            declared = index.get(dep)
-            if declared is None:
-                unknown.append((name, j, dep))
-            elif declared >= position:
-                forward = True
+    order, depends, later = _graph(spec)
+    # Of the dependencies not declared before their transform, those declared nowhere
+    # are unknown; any other points forward (or at itself): only then can there be a
+    # cycle to look for.
+    unknown = [(name, j, dep) for name, j, dep in later if dep not in depends]
+    forward = len(unknown) < len(later)
     where: dict[str, Path_] = {}  # filled when a finding needs a position
 
     def dependency_at(name: str, j: int) -> tuple[int, int]:
