@@ -490,7 +490,9 @@ def _graph(spec: Located) -> tuple[list[str], dict[str, list[str]], list[tuple[s
 MAX_DEPENDENCY_SUGGESTIONS = 20
 
 
-def check_dependencies(spec: Located) -> list[FloeError]:
+def check_dependencies(spec: Located) -> tuple[list[FloeError], bool]:
+    """Unknown dependencies and cycles; and whether each transform is declared after
+    its known dependencies, so that declaration order is a run order (emit's)."""
     order, depends, later = _graph(spec)
     # Of the dependencies not declared before their transform, those declared nowhere
     # are unknown; any other points forward (or at itself): only then can there be a
@@ -524,7 +526,7 @@ def check_dependencies(spec: Located) -> list[FloeError]:
         found.append(DependencyCycleError(diagnostic(
             "FLOE-E205", f"dependency cycle: {' -> '.join(cycle)} (-> means 'depends on')",
             file=spec.file, line=line, column=col), cycle))
-    return found
+    return found, not forward
 
 
 def check_compile_needs(spec: Located, manifest: Located) -> list[FloeError]:

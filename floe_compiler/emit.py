@@ -45,15 +45,21 @@ REDACTED = "<redacted>"
 
 def build_artifact(spec_doc: Located, spec: FloeSpec, manifest_doc: Located,
                    manifest: PlatformManifest, compiled_at: str | None = None,
-                   installed: SinkTypes | None = None) -> CompiledArtifacts:
+                   installed: SinkTypes | None = None, *, in_run_order: bool = False
+                   ) -> CompiledArtifacts:
     """The artifact; `installed`: the sink connectors found while checking (for
-    `sink_connectors`, which records the one that served each destination's type)."""
-    declared = [t.name for t in spec.transforms]  # unique: a duplicate is an error
-    order = topological_order(declared, {t.name: t.depends_on or [] for t in spec.transforms})
-    ordered = spec.transforms  # most files declare each transform after its dependencies
-    if order != declared:
-        by_name = {t.name: t for t in spec.transforms}
-        ordered = [by_name[name] for name in order]
+    `sink_connectors`, which records the one that served each destination's type);
+    `in_run_order`: the checks found each transform declared after its dependencies, as
+    in most files (check_dependencies), so the declaration order is the run order (at
+    100k transforms, ordering them again took 0.16 s)."""
+    ordered = spec.transforms
+    if not in_run_order:
+        declared = [t.name for t in spec.transforms]  # unique: a duplicate is an error
+        order = topological_order(declared, {t.name: t.depends_on or []
+                                             for t in spec.transforms})
+        if order != declared:
+            by_name = {t.name: t for t in spec.transforms}
+            ordered = [by_name[name] for name in order]
     # As upstream resolves it: the transform's own, else the manifest's defaults.compute,
     # else its compute plugin.
     default_compute = (manifest.defaults or {}).get("compute") or (

@@ -274,13 +274,15 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
                                             if f.kind == "Manifest"], buffers)
     paired: list[CheckedFile | None] = []
     raised: list[FloeError] = []
-    pairs: list[tuple[CheckedFile, CheckedFile | None]] = []
+    # Each floe.yaml, its manifest, and whether its transforms are declared in a run order.
+    pairs: list[tuple[CheckedFile, CheckedFile | None, bool]] = []
     installed: SinkTypes | None = None  # looked up once, and only for files with destinations
     for source, spec in zip(sources, files, strict=True):
         paired.append(None)
         if spec.kind != "FloeSpec" or not isinstance(spec.doc.data, dict):
             continue
-        raised += check_dependencies(spec.doc)
+        dependency_errors, in_run_order = check_dependencies(spec.doc)
+        raised += dependency_errors
         found = paired[-1] = manifests.for_spec(source, spec, required=emit)
         if found is not None and isinstance(found.doc.data, dict):
             raised += check_project(spec.doc, found.doc)
@@ -290,12 +292,12 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
                             if e.diagnostic.code == "FLOE-E201"
                             and e.diagnostic.file == spec.doc.file}  # one mistake, one report
             spec.doc.diagnostics.extend(check_sink_types(spec.doc, installed, not_approved))
-        pairs.append((spec, found))
+        pairs.append((spec, found, in_run_order))
     report = finish([*files, *manifests.loaded], options, extra=[e.diagnostic for e in raised])
     by_diag = {e.diagnostic.escalated() if options.strict else e.diagnostic: e for e in raised}
     artifact = None
     if emit and report.exit_code == 0 and len(pairs) == 1:
-        spec, found = pairs[0]
+        spec, found, in_run_order = pairs[0]
         from floe_compiler.models.manifest import PlatformManifest
         from floe_compiler.models.spec import FloeSpec
 
@@ -306,7 +308,7 @@ def _run(sources: Sequence[Source], options: Options, override: Source | None, e
             for checked in (*files, *manifests.loaded):
                 checked.doc.release()
             artifact = build_artifact(spec.doc, spec.model, found.doc, found.model, compiled_at,
-                                      installed)
+                                      installed, in_run_order=in_run_order)
             files, paired = [], []
     return Outcome(report, artifact, files, paired, by_diag)
 
