@@ -568,8 +568,10 @@ class _Builder:
             return
         if tag is not None and str(tag) not in ("!", CORE + "str"):
             self._unsupported_tag(str(tag), position)
-        elif tag is None and event.implicit[0] and \
+        elif tag is None and event.implicit[0] and key != "=" and \
                 (key in YAML11_WORDS or (key and key[0] in NUMBER_FIRST)):
+            # (A plain `=` key is text to PyYAML, which reads keys tagged !!value as
+            # text, and to YAML 1.2: only as a value is it refused.)
             self.two_readings.append((key, resolve_plain(key), position, frame.path))
         frame.key = key
         if key in frame.key_lines:

@@ -109,6 +109,18 @@ def test_a_key_read_differently_is_warned_too() -> None:
     assert [(d.code, d.line, d.column) for d in doc.diagnostics] == [("FLOE-W111", 2, 3)]
 
 
+@pytest.mark.parametrize("text", ["=: x\n", "{=: 1}\n", "? =\n: 1\n", "a: {=: 1}\n"])
+def test_a_plain_equals_sign_is_text_as_a_key_and_refused_as_a_value(text: str) -> None:
+    """PyYAML reads a key tagged !!value (a plain `=`) as text, and YAML 1.2 does too: no
+    finding. As a value, PyYAML cannot construct it: FLOE-E007. (Found by conformance.)"""
+    doc = load_text(text, "x.yaml")
+    assert doc.diagnostics == []
+    assert doc.data == yaml.safe_load(text)
+    as_value = load_text(text.replace("=", "k").replace(": 1", ": =").replace(": x", ": ="),
+                         "x.yaml")
+    assert [d.code for d in as_value.diagnostics] == ["FLOE-E007"]
+
+
 def test_a_credential_that_reads_differently_is_never_shown() -> None:
     doc = load_text("config:\n  password: 0123\n", "x.yaml")
     [d] = doc.diagnostics
