@@ -14,6 +14,7 @@ from anyone. A manifest named on the command line is read wherever it is.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,7 @@ class RunPaths:
                 continue
             candidate = os.path.join(current, part)
             if os.path.islink(candidate):  # from here, as realpath does it all
-                return Path(os.path.realpath(os.path.join(candidate, *parts[index + 1:])))
+                return Path(_realpath(os.path.join(candidate, *parts[index + 1:])))
             current = candidate
         return Path(current)
 
@@ -83,9 +84,20 @@ class RunPaths:
         if found is None:
             parent, name = os.path.split(text)
             candidate = os.path.join(self._resolved(parent), name)
-            found = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            found = _realpath(candidate) if os.path.islink(candidate) else candidate
             self._real[text] = found
         return found
+
+
+def _realpath(text: str) -> str:
+    """`os.path.realpath`, refusing a symlink loop as `Path.resolve()` does."""
+    found = os.path.realpath(text)
+    try:
+        os.stat(found)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RuntimeError(f"Symlink loop from {exc.filename!r}") from None
+    return found
 
 
 def repository_root(directory: Path, paths: RunPaths | None = None) -> Path:
