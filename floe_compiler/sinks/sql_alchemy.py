@@ -64,14 +64,21 @@ class AlchemyWriter:
         if missing:
             raise SinkConfigurationError(f"has no column(s) {', '.join(dict.fromkeys(missing))}")
 
-    def _ensure_ledger(self) -> None:
-        """Create the ledger, or add the columns an earlier floe's ledger lacks."""
+    def _ledger_columns(self) -> set[str] | None:
+        """The columns the ledger table has; None when there is none yet."""
         book = self.ledger
         inspector = sa.inspect(self.engine)
         if not inspector.has_table(book.name, schema=book.schema):
+            return None
+        return {c["name"] for c in inspector.get_columns(book.name, schema=book.schema)}
+
+    def _ensure_ledger(self) -> None:
+        """Create the ledger, or add the columns an earlier floe's ledger lacks."""
+        book = self.ledger
+        present = self._ledger_columns()
+        if present is None:
             book.create(self.engine, checkfirst=True)
             return
-        present = {c["name"] for c in inspector.get_columns(book.name, schema=book.schema)}
         missing = [book.c[name] for name in ADDED_COLUMNS if name not in present]
         if not missing:
             return
@@ -118,11 +125,8 @@ class AlchemyWriter:
     def delivered(self, target: str, batch_key: str) -> list[tuple[int, int]]:
         """(first row, rows) of each write of the batch `batch_key` the ledger holds."""
         book = self.ledger
-        inspector = sa.inspect(self.engine)
-        if not inspector.has_table(book.name, schema=book.schema):
-            return []
-        present = {c["name"] for c in inspector.get_columns(book.name, schema=book.schema)}
-        if not set(ADDED_COLUMNS) <= present:
+        present = self._ledger_columns()
+        if present is None or not set(ADDED_COLUMNS) <= present:
             return []
         with self.engine.connect() as connection:
             found = connection.execute(sa.select(book.c.first_row, book.c.row_count).where(
